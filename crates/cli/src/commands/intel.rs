@@ -1,0 +1,409 @@
+//! `takedown intel import | export | show | why`
+
+use crate::intel_store::{ensure_builtin, to_new, StoreLookup};
+use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::Context;
+use anyhow::{bail, Context as _};
+use clap::{Subcommand, ValueEnum};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use takedown_intel::export::{write_bundle, ExportItem};
+use takedown_intel::knowledge::{self, Chain, Link, Profile};
+use takedown_intel::read::{self, FileIntel};
+use takedown_intel::IntelError;
+use takedown_model::Tlp;
+use takedown_store::ImportBatch;
+
+#[derive(Debug, Subcommand)]
+pub enum IntelCommand {
+    /// Import STIX bundles (.json, .json.gz; 2.0 upgraded to 2.1), signature-base IOC
+    /// files and YARA rule files. Directories are read recursively. All or nothing:
+    /// if any file is rejected, nothing is imported.
+    Import {
+        /// Mark what has no TLP marking with this level; a stricter marking of the
+        /// object's own is kept. clear, green, amber, amber+strict, red.
+        #[arg(long, value_name = "LEVEL")]
+        tlp: Option<Tlp>,
+        /// The organisation that owns what is imported.
+        #[arg(long, value_name = "NAME")]
+        org: Option<String>,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Write the store's intel as one STIX 2.1 bundle, with TLP 2.0 markings.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Stix21)]
+        format: ExportFormat,
+        /// Write here instead of standard output (written whole, then renamed).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// What is known about a group or a malware family, by name, alias or STIX id.
+    Show {
+        #[arg(value_name = "NAME|ID")]
+        name: String,
+    },
+    /// Why a value (hash, domain, address, file name or path, rule name, indicator
+    /// id) points at a group: indicator → malware → group, with sources and confidence.
+    Why {
+        #[arg(value_name = "INDICATOR")]
+        value: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// STIX 2.1 JSON bundle.
+    Stix21,
+}
+
+pub fn run(ctx: &Context, cmd: IntelCommand) -> anyhow::Result<Exit> {
+    match cmd {
+        IntelCommand::Import { tlp, org, files } => import(ctx, tlp, org, &files),
+        IntelCommand::Export { format: ExportFormat::Stix21, output } => export(ctx, output.as_deref()),
+        IntelCommand::Show { name } => show(ctx, &name),
+        IntelCommand::Why { value } => why(ctx, &value),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct FileReport {
+    path: String,
+    kind: read::FileKind,
+    objects: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rules: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped_lines: Vec<String>,
+}
+
+/// Reads files on every core: YARA compilation dominates an import of rule sets.
+fn read_all(files: &[PathBuf]) -> Vec<Result<FileIntel, IntelError>> {
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let mut results: Vec<Option<Result<FileIntel, IntelError>>> = (0..files.len()).map(|_| None).collect();
+    let chunks: Vec<Vec<(usize, Result<FileIntel, IntelError>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        mine.push((i, read::read_file(path)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for (i, r) in chunks.into_iter().flatten() {
+        results[i] = Some(r);
+    }
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(r, path)| {
+            r.unwrap_or_else(|| {
+                Err(IntelError::Read { path: path.clone(), source: std::io::Error::other("reader thread failed") })
+            })
+        })
+        .collect()
+}
+
+fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBuf]) -> anyhow::Result<Exit> {
+    let (files, passed_over) = read::expand(inputs)?;
+    if files.is_empty() {
+        bail!("no intel files in {}: expected .json, .json.gz, .yar or signature-base IOC .txt files", list(inputs));
+    }
+    let results = read_all(&files);
+    let mut errors = Vec::new();
+    let mut read_ok = Vec::new();
+    for r in results {
+        match r {
+            Ok(f) => read_ok.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        let style = Style::stderr();
+        for e in &errors {
+            eprintln!("{} {e}", style.error("rejected:"));
+        }
+        bail!(
+            "{} of {} file(s) rejected; nothing was imported (fix or leave out the files above and run the import again)",
+            errors.len(),
+            files.len()
+        );
+    }
+    let mut store = ctx.open_store()?;
+    ensure_builtin(&mut store)?;
+    let mut objects = Vec::new();
+    let mut reports = Vec::new();
+    for mut f in read_ok {
+        for o in &mut f.objects {
+            o.apply_tlp(tlp);
+            objects.push(to_new(o));
+        }
+        reports.push(FileReport {
+            path: f.path.display().to_string(),
+            kind: f.kind,
+            objects: f.objects.len(),
+            rules: f.rules,
+            skipped_lines: f.skipped,
+        });
+    }
+    let batch = ImportBatch {
+        actor: ctx.user.clone(),
+        org,
+        files: files.iter().map(|p| p.display().to_string()).collect(),
+        objects,
+    };
+    let summary = store.import(&batch)?;
+    match ctx.format {
+        OutputFormat::Text => {
+            let style = Style::stdout();
+            for r in &reports {
+                let extra = if r.rules.is_empty() { String::new() } else { format!(", {} rule(s)", r.rules.len()) };
+                println!("{}  {:?} {} object(s){extra}", r.path, r.kind, r.objects);
+                for s in r.skipped_lines.iter().take(10) {
+                    println!("  {} {s}", style.warn("skipped"));
+                }
+                if r.skipped_lines.len() > 10 {
+                    println!("  {} {} more line(s)", style.warn("skipped"), r.skipped_lines.len() - 10);
+                }
+            }
+            for p in &passed_over {
+                println!("{}  {}", p.display(), style.dim("passed over: not an intel file"));
+            }
+            let skipped: usize = reports.iter().map(|r| r.skipped_lines.len()).sum();
+            println!(
+                "{} {} file(s): {} new, {} newer version(s), {} older version(s) kept as history, {} unchanged; {} line(s) skipped",
+                style.bold("imported"),
+                reports.len(),
+                summary.new_objects,
+                summary.new_versions,
+                summary.older_versions,
+                summary.unchanged,
+                skipped
+            );
+            let types: Vec<String> = summary.by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+            println!("  by type: {}", types.join(", "));
+        }
+        format => print_json(
+            format,
+            &serde_json::json!({
+                "files": reports,
+                "passed_over": passed_over,
+                "summary": summary,
+                "store": store.path(),
+            }),
+        )?,
+    }
+    Ok(Exit::Clean)
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn export(ctx: &Context, output: Option<&Path>) -> anyhow::Result<Exit> {
+    let mut store = ctx.open_store()?;
+    ensure_builtin(&mut store)?;
+    let items = store
+        .current_objects(None)?
+        .into_iter()
+        .map(|o| ExportItem { json: o.json, tlp: o.tlp });
+    let stats = match output {
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let stats = write_bundle(&mut out, items)?;
+            out.flush()?;
+            stats
+        }
+        Some(path) => {
+            // Written beside the target and renamed over it: a reader never sees half a bundle.
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot write in {} (choose another -o)", dir.display()))?;
+            let stats = {
+                let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+                let stats = write_bundle(&mut out, items)?;
+                out.flush()?;
+                stats
+            };
+            tmp.as_file().sync_all()?;
+            tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+            stats
+        }
+    };
+    store.append_audit(
+        &ctx.user,
+        "intel.export",
+        &output.map_or("stdout".to_string(), |p| p.display().to_string()),
+        &serde_json::to_string(&stats)?,
+    )?;
+    if output.is_some() {
+        eprintln!("exported {} object(s) under {} TLP level(s)", stats.objects, stats.markings.len());
+    }
+    Ok(Exit::Clean)
+}
+
+fn show(ctx: &Context, name: &str) -> anyhow::Result<Exit> {
+    let mut store = ctx.open_store()?;
+    ensure_builtin(&mut store)?;
+    let Some(profile) = knowledge::profile(&StoreLookup(&store), name)? else {
+        bail!("no group or malware called {name:?} is known (import intel first, e.g. takedown intel import enterprise-attack.json)");
+    };
+    match ctx.format {
+        OutputFormat::Text => print_profile(&profile),
+        format => print_json(format, &profile)?,
+    }
+    Ok(Exit::Clean)
+}
+
+fn confidence(c: Option<u64>) -> String {
+    c.map_or("confidence not stated".into(), |c| format!("confidence {c}"))
+}
+
+fn print_profile(p: &Profile) {
+    let style = Style::stdout();
+    println!("{}  ({})", style.bold(&p.name), p.type_);
+    if !p.aliases.is_empty() {
+        println!("  also known as: {}", p.aliases.iter().cloned().collect::<Vec<_>>().join(", "));
+    }
+    for o in &p.objects {
+        let attack = o.attack_id.as_deref().map(|a| format!(" [{a}]")).unwrap_or_default();
+        println!("  source: {}  {}{attack}", o.source, style.dim(&o.id));
+    }
+    if let Some(d) = &p.description {
+        println!();
+        println!("  {}", wrap(&strip_citations(d), 88, "  "));
+    }
+    let (title, related) = if p.type_ == "malware" || p.type_ == "tool" { ("Used by", &p.related) } else { ("Malware and tools", &p.related) };
+    println!();
+    println!("{} ({})", style.bold(title), related.len());
+    for m in related {
+        let attack = m.attack_id.as_deref().unwrap_or("");
+        println!("  {:<28} {:<14} {:<6} {:<22} {}", m.name, m.type_, attack, confidence(m.confidence), style.dim(&m.source));
+    }
+    println!();
+    println!("{} ({})", style.bold("Techniques"), p.techniques.len());
+    for t in &p.techniques {
+        println!("  {:<10} {}", t.attack_id.as_deref().unwrap_or("-"), t.name);
+    }
+    println!();
+    println!("{} ({})", style.bold("Indicators"), p.indicators.len());
+    for i in &p.indicators {
+        let via = i.via.as_deref().map(|v| format!(" via {v}")).unwrap_or_default();
+        println!("  {:<13} {:<66} {:<22} {}{}", i.kind, truncate(&i.value, 66), confidence(i.confidence), style.dim(&i.source), via);
+    }
+}
+
+/// ATT&CK descriptions carry `(Citation: ...)` markers meant for its website.
+fn strip_citations(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("(Citation:") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find(')') {
+            Some(end) => rest = &rest[start + end + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max - 1).collect::<String>())
+    }
+}
+
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line_len = 0;
+    for word in text.split_whitespace() {
+        if line_len > 0 && line_len + 1 + word.len() > width {
+            out.push('\n');
+            out.push_str(indent);
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += word.len();
+    }
+    out
+}
+
+fn why(ctx: &Context, value: &str) -> anyhow::Result<Exit> {
+    let mut store = ctx.open_store()?;
+    ensure_builtin(&mut store)?;
+    let chains = knowledge::why(&StoreLookup(&store), value)?;
+    match ctx.format {
+        OutputFormat::Text => {
+            if chains.is_empty() {
+                println!("{value}: no indicator matches");
+            }
+            for c in &chains {
+                print_chain(value, c);
+            }
+        }
+        OutputFormat::Json => print_json(ctx.format, &serde_json::json!({ "value": value, "chains": chains }))?,
+        OutputFormat::Ndjson => {
+            for c in &chains {
+                print_json(ctx.format, c)?;
+            }
+        }
+    }
+    Ok(if chains.is_empty() { Exit::Clean } else { Exit::Findings })
+}
+
+fn print_chain(value: &str, c: &Chain) {
+    let style = Style::stdout();
+    println!("{} matches {}", style.bold(value), c.matched);
+    println!(
+        "  indicator {:?}  {}  source: {}  {}",
+        c.indicator.name,
+        confidence(c.indicator.confidence),
+        c.indicator.source,
+        style.dim(&c.indicator.id)
+    );
+    if c.links.is_empty() {
+        println!("    (indicates nothing known)");
+    }
+    fn links(l: &[Link], depth: usize) {
+        let style = Style::stdout();
+        let pad = "    ".repeat(depth);
+        for link in l {
+            println!(
+                "{pad}→ {} {} {:?}  (link: {}, source: {})  {}",
+                link.relation,
+                link.to.type_,
+                link.to.name,
+                confidence(link.relationship_confidence),
+                link.relationship_source,
+                style.dim(&link.to.id)
+            );
+            links(&link.then, depth + 1);
+        }
+    }
+    links(&c.links, 2);
+    println!();
+}
+
+/// Counts of the stored intel, for the demo and for people.
+pub fn counts(store: &takedown_store::Store) -> anyhow::Result<BTreeMap<String, u64>> {
+    Ok(store.object_counts()?)
+}

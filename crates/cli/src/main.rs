@@ -1,0 +1,84 @@
+//! `takedown`: take a threat group's operation apart — know it, find it, disrupt it,
+//! warn the people it reached, and share what was done.
+#![forbid(unsafe_code)]
+
+mod commands;
+mod intel_store;
+mod output;
+
+use clap::{Parser, Subcommand};
+use output::{Exit, OutputFormat};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "takedown", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// The database file (SQLite). Default: ./takedown.db
+    #[arg(long, global = true, env = "TAKEDOWN_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    /// How to print results.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    output_format: OutputFormat,
+
+    /// Who is acting, for the audit trail. Default: $TAKEDOWN_USER, else $USER.
+    #[arg(long, global = true, value_name = "NAME")]
+    user: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Know the adversary: import, export and query intel.
+    #[command(subcommand)]
+    Intel(commands::intel::IntelCommand),
+    /// Check and read the audit trail.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// A guided tour on a fresh temporary store.
+    Demo(commands::demo::DemoArgs),
+}
+
+/// What every command gets: where the store is and how to print.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub db: PathBuf,
+    pub format: OutputFormat,
+    pub user: String,
+}
+
+impl Context {
+    pub fn open_store(&self) -> anyhow::Result<takedown_store::Store> {
+        Ok(takedown_store::Store::open(&self.db)?)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let user = cli
+        .user
+        .or_else(|| std::env::var("TAKEDOWN_USER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    let ctx = Context {
+        db: cli.db.unwrap_or_else(|| PathBuf::from(takedown_store::DEFAULT_DB)),
+        format: cli.output_format,
+        user,
+    };
+    let result = match cli.command {
+        Command::Intel(cmd) => commands::intel::run(&ctx, cmd),
+        Command::Audit(cmd) => commands::audit::run(&ctx, cmd),
+        Command::Demo(args) => commands::demo::run(&ctx, args),
+    };
+    output::finish(result)
+}

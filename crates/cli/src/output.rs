@@ -1,0 +1,91 @@
+//! Output conventions shared by every subcommand: formats, exit codes, colour only
+//! on a terminal, a broken pipe that is not an error.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object a line (JSON Lines).
+    Ndjson,
+}
+
+/// How a command that ran to the end came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing found (or nothing to find).
+    Clean,
+    /// Findings: something of the group's was seen.
+    Findings,
+}
+
+/// Maps a command's result to the exit code: 0 clean, 1 findings, 2 error. An error
+/// is printed once, with its causes; a closed pipe (`takedown ... | head`) ends
+/// quietly.
+pub fn finish(result: anyhow::Result<Exit>) -> ExitCode {
+    match result {
+        Ok(Exit::Clean) => ExitCode::from(0),
+        Ok(Exit::Findings) => ExitCode::from(1),
+        Err(err) => {
+            let broken_pipe = err
+                .chain()
+                .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe));
+            if broken_pipe {
+                return ExitCode::from(0);
+            }
+            let style = Style::stderr();
+            eprintln!("{} {err:#}", style.error("error:"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Colour for a terminal, plain text for everything else (and under `NO_COLOR`).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    on: bool,
+}
+
+impl Style {
+    pub fn stdout() -> Style {
+        Style { on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() }
+    }
+    pub fn stderr() -> Style {
+        Style { on: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() }
+    }
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    pub fn error(&self, s: &str) -> String {
+        self.paint("1;31", s)
+    }
+    pub fn warn(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+}
+
+/// Prints one JSON document (pretty) or one JSON line.
+pub fn print_json<T: serde::Serialize>(format: OutputFormat, value: &T) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Ndjson => serde_json::to_writer(&mut out, value)?,
+        _ => serde_json::to_writer_pretty(&mut out, value)?,
+    }
+    writeln!(out)?;
+    Ok(())
+}

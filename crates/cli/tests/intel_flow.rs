@@ -1,0 +1,127 @@
+//! The intel commands end to end, on the built-in pack and small files of our own.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{json, takedown};
+
+fn bundle(objects: &str) -> String {
+    format!(r#"{{"type":"bundle","id":"bundle--6e829ce5-d385-5ff1-9f98-d01f266b3b36","objects":[{objects}]}}"#)
+}
+
+fn malware(modified: &str, name: &str, markings: &str) -> String {
+    format!(
+        r#"{{"type":"malware","spec_version":"2.1","id":"malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
+        "created":"2019-03-25T17:30:17.004Z","modified":"{modified}","name":"{name}","is_family":true{markings}}}"#
+    )
+}
+
+#[test]
+fn an_empty_store_knows_zinc() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    for alias in ["ZINC", "HIDDEN COBRA", "Diamond Sleet", "lazarus group"] {
+        let r = takedown(&db, &["intel", "show", alias]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.starts_with("Lazarus Group  (intrusion-set)"), "{alias}: {}", r.stdout);
+        assert!(r.stdout.contains("WannaCry"));
+        assert!(r.stdout.contains("ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa"));
+    }
+}
+
+#[test]
+fn why_gives_the_chain_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let r = takedown(&db, &["intel", "why", "24d004a104d4d54034dbcffc2a4b19a11f39008a575aa614ea04703480b1022c"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("WannaCry worm (mssecsvc.exe)"), "{}", r.stdout);
+    assert!(r.stdout.contains("→ indicates malware \"WannaCry\""), "{}", r.stdout);
+    assert!(r.stdout.contains("→ used by intrusion-set \"Lazarus Group\"  (link: confidence 85"), "{}", r.stdout);
+    let r = takedown(&db, &["intel", "why", "example.org"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("no indicator matches"));
+}
+
+#[test]
+fn newer_versions_win_and_history_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let v1 = dir.path().join("v1.json");
+    let v2 = dir.path().join("v2.json");
+    std::fs::write(&v1, bundle(&malware("2019-03-25T17:30:17.004Z", "Old Name", ""))).unwrap();
+    std::fs::write(&v2, bundle(&malware("2020-01-01T00:00:00.000Z", "New Name", ""))).unwrap();
+    let r = takedown(&db, &["--output-format", "json", "intel", "import", v2.to_str().unwrap()]);
+    assert_eq!(json(&r.stdout)["summary"]["new_objects"], 1);
+    let r = takedown(&db, &["--output-format", "json", "intel", "import", v1.to_str().unwrap()]);
+    assert_eq!(json(&r.stdout)["summary"]["older_versions"], 1);
+    let r = takedown(&db, &["--output-format", "json", "intel", "show", "malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661"]);
+    assert_eq!(json(&r.stdout)["name"], "New Name");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let versions: i64 = conn
+        .query_row("SELECT COUNT(*) FROM stix_objects WHERE id = 'malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(versions, 2);
+}
+
+#[test]
+fn tlp_is_applied_never_loosened_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let f = dir.path().join("red.json");
+    let red = r#","object_marking_refs":["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]"#;
+    std::fs::write(&f, bundle(&malware("2019-03-25T17:30:17.004Z", "Secret", red))).unwrap();
+    assert_eq!(takedown(&db, &["intel", "import", "--tlp", "green", f.to_str().unwrap()]).code, 0);
+    let out = dir.path().join("out.json");
+    let r = takedown(&db, &["intel", "export", "--format", "stix21", "-o", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let b = json(&std::fs::read_to_string(&out).unwrap());
+    let objects = b["objects"].as_array().unwrap();
+    let secret = objects.iter().find(|o| o["name"] == "Secret").unwrap();
+    assert_eq!(secret["object_marking_refs"], serde_json::json!(["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]));
+    // Every marking referenced is defined in the bundle, as TLP 2.0.
+    for level in ["TLP:RED", "TLP:CLEAR"] {
+        let def = objects.iter().find(|o| o["name"] == level).unwrap_or_else(|| panic!("{level} not defined"));
+        assert_eq!(def["type"], "marking-definition");
+        assert!(def["extensions"]["extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"]["tlp_2_0"].is_string());
+    }
+    assert_eq!(b["type"], "bundle");
+}
+
+#[test]
+fn audit_chain_verifies_and_names_a_tampered_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let f = dir.path().join("m.json");
+    std::fs::write(&f, bundle(&malware("2019-03-25T17:30:17.004Z", "A", ""))).unwrap();
+    assert_eq!(takedown(&db, &["intel", "import", f.to_str().unwrap()]).code, 0);
+    assert_eq!(takedown(&db, &["intel", "export", "-o", dir.path().join("x.json").to_str().unwrap()]).code, 0);
+    let r = takedown(&db, &["audit", "verify"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("3 event(s)"), "{}", r.stdout);
+    let r = takedown(&db, &["audit", "list"]);
+    assert!(r.stdout.contains("intel.import") && r.stdout.contains("tester"), "{}", r.stdout);
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 2;").unwrap();
+    let r = takedown(&db, &["--output-format", "json", "audit", "verify"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(json(&r.stdout)["first_broken"]["seq"], 2);
+}
+
+#[test]
+fn audit_verify_without_a_database_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = takedown(&dir.path().join("none.db"), &["audit", "verify"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no database at"), "{}", r.stderr);
+}
+
+#[test]
+fn demo_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = takedown(&dir.path().join("unused.db"), &["demo"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Lazarus Group (intrusion-set), also known as"), "{}", r.stdout);
+    assert!(r.stdout.contains("→ used by Lazarus Group (confidence 85"), "{}", r.stdout);
+    assert!(!dir.path().join("unused.db").exists(), "the demo must not touch the user's database");
+}

@@ -1,0 +1,335 @@
+//! Reading intel files: STIX bundles (plain or gzipped), IOC files and YARA rule
+//! files, each turned into STIX 2.1 objects. Nothing here writes anywhere; a file is
+//! either read whole or rejected whole.
+
+use crate::error::IntelError;
+use crate::ids::stable_id;
+use crate::ioc::{self, IocFileKind};
+use crate::stix::IntelObject;
+use crate::{timestamp, yara};
+use serde_json::{json, Value};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Decompressed size beyond which a gzip is refused: the whole of ATT&CK Enterprise
+/// is about 50 MB, so this leaves room for any real bundle while stopping a gzip bomb.
+pub const MAX_DECOMPRESSED: u64 = 2 << 30;
+
+/// Objects reported per rejected bundle: enough to see the pattern of a damaged
+/// file without flooding the terminal.
+const MAX_PROBLEMS_SHOWN: usize = 20;
+
+/// What kind of intel a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    Stix,
+    HashIocs,
+    FilenameIocs,
+    C2Iocs,
+    Yara,
+}
+
+/// One file, read.
+#[derive(Debug, Clone)]
+pub struct FileIntel {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub objects: Vec<IntelObject>,
+    /// Lines skipped in IOC files, with their reasons.
+    pub skipped: Vec<String>,
+    /// For YARA files: the rules it holds.
+    pub rules: Vec<String>,
+}
+
+/// Expands directories (recursively, in name order) into the files of kinds takedown
+/// reads; files named directly are always taken. Returns the files, and the files in
+/// directories that were passed over.
+pub fn expand(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), IntelError> {
+    let mut files = Vec::new();
+    let mut passed_over = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            walk(input, &mut files, &mut passed_over)?;
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok((files, passed_over))
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, passed_over: &mut Vec<PathBuf>) -> Result<(), IntelError> {
+    let read = |e| IntelError::Read { path: dir.to_path_buf(), source: e };
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(read)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(read)?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, files, passed_over)?;
+        } else if kind_from_name(&path).is_some() {
+            files.push(path);
+        } else {
+            passed_over.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The kind a file's name says it is, if it says.
+pub fn kind_from_name(path: &Path) -> Option<FileKind> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let stem = name.strip_suffix(".gz").unwrap_or(&name);
+    if stem.ends_with(".yar") || stem.ends_with(".yara") {
+        return Some(FileKind::Yara);
+    }
+    if stem.ends_with(".json") || stem.ends_with(".stix") {
+        return Some(FileKind::Stix);
+    }
+    if stem.ends_with(".txt") || stem.ends_with(".ioc") || stem.ends_with(".iocs") {
+        return match IocFileKind::from_file_name(stem)? {
+            IocFileKind::Hash => Some(FileKind::HashIocs),
+            IocFileKind::Filename => Some(FileKind::FilenameIocs),
+            IocFileKind::C2 => Some(FileKind::C2Iocs),
+        };
+    }
+    None
+}
+
+/// Reads one file of any kind.
+pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
+    let bytes = read_bytes(path)?;
+    let kind = match kind_from_name(path) {
+        Some(kind) => kind,
+        // An unnamed kind is taken as STIX only if it looks like JSON.
+        None if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => FileKind::Stix,
+        None => {
+            return Err(IntelError::UnknownKind {
+                path: path.to_path_buf(),
+                reason: "expected a STIX bundle (.json, .json.gz), a YARA file (.yar, .yara) or an IOC file \
+                         (.txt whose name contains \"hash\", \"filename\" or \"c2\", as in signature-base)"
+                    .into(),
+            })
+        }
+    };
+    let source = path.file_name().and_then(|n| n.to_str()).unwrap_or("input").to_string();
+    let mut out = FileIntel { path: path.to_path_buf(), kind, objects: Vec::new(), skipped: Vec::new(), rules: Vec::new() };
+    match kind {
+        FileKind::Stix => out.objects = parse_bundle(path, &bytes, &source)?,
+        FileKind::HashIocs | FileKind::FilenameIocs | FileKind::C2Iocs => {
+            let text = utf8(path, &bytes)?;
+            let ioc_kind = match kind {
+                FileKind::HashIocs => IocFileKind::Hash,
+                FileKind::FilenameIocs => IocFileKind::Filename,
+                _ => IocFileKind::C2,
+            };
+            let parsed = ioc::parse(text, ioc_kind, &source, &file_stamp(path));
+            if parsed.objects.is_empty() {
+                return Err(IntelError::Empty {
+                    path: path.to_path_buf(),
+                    reason: match parsed.skipped.first() {
+                        Some(first) => format!("{} line(s) could not be read, the first: {first}", parsed.skipped.len()),
+                        None => "only comments and blank lines".into(),
+                    },
+                });
+            }
+            out.objects = parsed.objects;
+            out.skipped = parsed.skipped;
+        }
+        FileKind::Yara => {
+            let text = utf8(path, &bytes)?;
+            out.rules = yara::check(path, text)?;
+            if out.rules.is_empty() {
+                return Err(IntelError::Empty { path: path.to_path_buf(), reason: "no rules".into() });
+            }
+            out.objects.push(yara_indicator(path, &source, text, &out.rules)?);
+        }
+    }
+    Ok(out)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, IntelError> {
+    let raw = std::fs::read(path).map_err(|source| IntelError::Read { path: path.to_path_buf(), source })?;
+    // Judge gzip by its magic number, not by its name.
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        let mut decoder = flate2::read::MultiGzDecoder::new(raw.as_slice()).take(MAX_DECOMPRESSED + 1);
+        decoder.read_to_end(&mut out).map_err(|source| IntelError::Gzip { path: path.to_path_buf(), source })?;
+        if out.len() as u64 > MAX_DECOMPRESSED {
+            return Err(IntelError::TooLarge { path: path.to_path_buf(), limit: MAX_DECOMPRESSED });
+        }
+        return Ok(out);
+    }
+    if path.extension().is_some_and(|e| e == "gz") {
+        return Err(IntelError::Gzip {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is named .gz but has no gzip header"),
+        });
+    }
+    Ok(raw)
+}
+
+fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, IntelError> {
+    std::str::from_utf8(bytes).map_err(|e| IntelError::NotUtf8 { path: path.to_path_buf(), offset: e.valid_up_to() })
+}
+
+/// The file's modification time as a STIX timestamp: IOC files carry no dates of
+/// their own, and using the file's keeps a re-import of an unchanged file unchanged.
+fn file_stamp(path: &Path) -> String {
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).map(chrono::DateTime::<chrono::Utc>::from);
+    timestamp::millis(modified.unwrap_or_default())
+}
+
+/// Parses and checks a whole bundle; any invalid object rejects the file.
+pub fn parse_bundle(path: &Path, bytes: &[u8], source: &str) -> Result<Vec<IntelObject>, IntelError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| IntelError::Json {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string().split(" at line").next().unwrap_or("").to_string(),
+    })?;
+    let not_a_bundle = |reason: String| IntelError::NotABundle { path: path.to_path_buf(), reason };
+    let Value::Object(mut top) = value else {
+        return Err(not_a_bundle("the file holds JSON but not an object; a bundle is {\"type\": \"bundle\", ...}".into()));
+    };
+    let mut bundle_problems = Vec::new();
+    match top.get("type").and_then(Value::as_str) {
+        Some("bundle") => {}
+        Some(other) => bundle_problems.push(format!(
+            "its \"type\" is {other:?}, not \"bundle\" (a single object must be wrapped in a bundle)"
+        )),
+        None => bundle_problems.push("it has no \"type\": \"bundle\"".to_string()),
+    }
+    match top.get("id").and_then(Value::as_str) {
+        Some(id) if id.starts_with("bundle--") && crate::stix::is_stix_id(id) => {}
+        Some(id) => bundle_problems.push(format!("its id {id:?} is not bundle--UUID")),
+        None => bundle_problems.push("it has no \"id\"".to_string()),
+    }
+    let bundle_spec = top.get("spec_version").and_then(Value::as_str).map(str::to_string);
+    let objects = match top.remove("objects") {
+        Some(Value::Array(objects)) => objects,
+        None => Vec::new(),
+        Some(_) => {
+            bundle_problems.push("its \"objects\" is not a list".into());
+            Vec::new()
+        }
+    };
+    let mut out = Vec::with_capacity(objects.len());
+    let mut problems = Vec::new();
+    for (i, obj) in objects.into_iter().enumerate() {
+        let label = obj.get("id").and_then(Value::as_str).map(str::to_string);
+        match IntelObject::from_value(obj, bundle_spec.as_deref(), source) {
+            Ok(o) => out.push(o),
+            Err(ps) => {
+                for p in ps {
+                    problems.push(format!("  object {i} ({}): {p}", label.as_deref().unwrap_or("no id")));
+                }
+            }
+        }
+    }
+    let shown = problems.len().min(MAX_PROBLEMS_SHOWN);
+    let mut listing = problems[..shown].join("\n");
+    if problems.len() > shown {
+        listing.push_str(&format!("\n  ... and {} more", problems.len() - shown));
+    }
+    if !bundle_problems.is_empty() {
+        let mut reason = bundle_problems.join("; ");
+        if !problems.is_empty() {
+            reason.push_str(&format!("; its objects have problems too:\n{listing}"));
+        }
+        return Err(not_a_bundle(reason));
+    }
+    if !problems.is_empty() {
+        return Err(IntelError::InvalidObjects { path: path.to_path_buf(), count: problems.len(), problems: listing });
+    }
+    Ok(out)
+}
+
+/// A YARA file as one STIX 2.1 indicator (`pattern_type: yara`). Its id follows the
+/// file's name, so importing a newer copy of the same file replaces the older.
+fn yara_indicator(path: &Path, source: &str, text: &str, rules: &[String]) -> Result<IntelObject, IntelError> {
+    let stamp = file_stamp(path);
+    let obj = json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": stable_id("indicator", &format!("yara-file:{source}")),
+        "created": stamp,
+        "modified": stamp,
+        "name": source,
+        "description": format!("YARA rule file {source}: {} rule(s)", rules.len()),
+        "indicator_types": ["malicious-activity"],
+        "pattern": text,
+        "pattern_type": "yara",
+        "valid_from": stamp,
+        "x_takedown_rules": rules,
+    });
+    IntelObject::from_value(obj, None, source).map_err(|problems| IntelError::InvalidObjects {
+        path: path.to_path_buf(),
+        count: problems.len(),
+        problems: problems.join("\n"),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn truncated_json_names_the_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "t.json", b"{\"type\": \"bundle\", \"id\": \"bundle--");
+        let e = read_file(&p).unwrap_err().to_string();
+        assert!(e.contains("not valid JSON at line 1"), "{e}");
+    }
+
+    #[test]
+    fn fake_gzip_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "t.json.gz", b"\x1f\x8bnot really");
+        assert!(matches!(read_file(&p), Err(IntelError::Gzip { .. })));
+        let q = write(dir.path(), "u.json.gz", b"{}");
+        assert!(matches!(read_file(&q), Err(IntelError::Gzip { .. })));
+    }
+
+    #[test]
+    fn gzip_bundles_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = br#"{"type":"bundle","id":"bundle--6e829ce5-d385-5ff1-9f98-d01f266b3b36","objects":[
+            {"type":"malware","spec_version":"2.1","id":"malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
+             "created":"2019-03-25T17:30:17.004Z","modified":"2019-03-25T17:30:17.004Z","name":"WannaCry","is_family":true}]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(bundle).unwrap();
+        let p = write(dir.path(), "b.json.gz", &gz.finish().unwrap());
+        let f = read_file(&p).unwrap();
+        assert_eq!(f.objects.len(), 1);
+        assert_eq!(f.objects[0].name.as_deref(), Some("WannaCry"));
+    }
+
+    #[test]
+    fn a_broken_object_in_the_middle_rejects_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = br#"{"type":"bundle","id":"bundle--6e829ce5-d385-5ff1-9f98-d01f266b3b36","objects":[
+            {"type":"malware","spec_version":"2.1","id":"malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
+             "created":"2019-03-25T17:30:17.004Z","modified":"2019-03-25T17:30:17.004Z","name":"a","is_family":true},
+            {"type":"malware","spec_version":"2.1","id":"malware--nope","created":"2019-03-25T17:30:17.004Z","modified":"2019-03-25T17:30:17.004Z"},
+            {"type":"malware","spec_version":"2.1","id":"malware--85ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
+             "created":"2019-03-25T17:30:17.004Z","modified":"2019-03-25T17:30:17.004Z","name":"c","is_family":true}]}"#;
+        let p = write(dir.path(), "b.json", bundle);
+        let e = read_file(&p).unwrap_err().to_string();
+        assert!(e.contains("object 1 (malware--nope)"), "{e}");
+    }
+
+    #[test]
+    fn unknown_kinds_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "keywords.txt", b"WCESERVICE\n");
+        assert!(matches!(read_file(&p), Err(IntelError::UnknownKind { .. })));
+    }
+}

@@ -1,0 +1,328 @@
+//! STIX objects as takedown keeps them: validated, upgraded to 2.1, with the
+//! fields the store indexes pulled out.
+
+use crate::timestamp;
+use serde_json::{Map, Value};
+use takedown_model::Tlp;
+
+/// STIX Cyber-observable types of 2.1 (§6): they carry no `created`/`modified`.
+const SCO_TYPES: &[&str] = &[
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
+];
+
+/// A STIX object, as STIX 2.1, ready to store or match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntelObject {
+    pub id: String,
+    pub type_: String,
+    /// `modified`, else `created`, normalised to nanoseconds so text order is time order.
+    pub modified: String,
+    /// The version the object was published in: `2.0` for upgraded objects.
+    pub spec_version: String,
+    /// The strictest TLP marking the object carries (TLP 1.0 or 2.0), if any.
+    pub tlp: Option<Tlp>,
+    pub name: Option<String>,
+    pub source_ref: Option<String>,
+    pub target_ref: Option<String>,
+    pub relationship_type: Option<String>,
+    /// Where it came from: a file name or `takedown built-in pack`.
+    pub source: String,
+    pub json: Map<String, Value>,
+}
+
+impl IntelObject {
+    /// Checks one object from a bundle and, if it is STIX 2.0, upgrades it to 2.1.
+    /// `bundle_spec` is the bundle's own `spec_version` (2.0 bundles have one).
+    /// The error is a list of problems, each naming the property.
+    pub fn from_value(value: Value, bundle_spec: Option<&str>, source: &str) -> Result<IntelObject, Vec<String>> {
+        let Value::Object(mut obj) = value else {
+            return Err(vec![format!("not a JSON object but {}", json_kind(&value))]);
+        };
+        let mut problems = Vec::new();
+        let type_ = match obj.get("type") {
+            Some(Value::String(t)) if is_type_name(t) => t.clone(),
+            Some(Value::String(t)) => {
+                problems.push(format!("type {t:?} is not a STIX type name (3–250 of a-z, 0-9, -)"));
+                t.clone()
+            }
+            Some(other) => {
+                problems.push(format!("type must be a string, found {}", json_kind(other)));
+                String::new()
+            }
+            None => {
+                problems.push("has no \"type\"".into());
+                String::new()
+            }
+        };
+        let id = match obj.get("id") {
+            Some(Value::String(id)) => {
+                if !is_stix_id(id) {
+                    problems.push(format!("id {id:?} is not of the form TYPE--UUID"));
+                } else if !type_.is_empty() && !id.starts_with(&format!("{type_}--")) {
+                    problems.push(format!("id {id:?} does not start with its type {type_:?}"));
+                }
+                id.clone()
+            }
+            Some(other) => {
+                problems.push(format!("id must be a string, found {}", json_kind(other)));
+                String::new()
+            }
+            None => {
+                problems.push("has no \"id\"".into());
+                String::new()
+            }
+        };
+        let is_sco = SCO_TYPES.contains(&type_.as_str());
+        let original_spec = match obj.get("spec_version") {
+            Some(Value::String(v)) if v == "2.1" || v == "2.0" => v.clone(),
+            Some(other) => {
+                problems.push(format!("spec_version {other} is not \"2.0\" or \"2.1\""));
+                "2.1".into()
+            }
+            // STIX 2.1 SCOs may leave spec_version out; SDOs in a 2.0 bundle have none.
+            None if is_sco => "2.1".into(),
+            None => bundle_spec.unwrap_or("2.0").to_string(),
+        };
+        check_timestamps(&obj, &type_, is_sco, &mut problems);
+        check_refs(&obj, &mut problems);
+        check_type_specific(&obj, &type_, &original_spec, &mut problems);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        if original_spec == "2.0" {
+            crate::upgrade::to_21(&mut obj, &type_);
+        } else if !obj.contains_key("spec_version") && !is_sco {
+            obj.insert("spec_version".into(), Value::String("2.1".into()));
+        }
+        let stamp = obj
+            .get("modified")
+            .or_else(|| obj.get("created"))
+            .and_then(Value::as_str)
+            .and_then(timestamp::parse)
+            .unwrap_or_default();
+        let tlp = tlp_of(&obj);
+        let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
+        Ok(IntelObject {
+            modified: timestamp::sortable(stamp),
+            spec_version: original_spec,
+            tlp,
+            name: text("name"),
+            source_ref: text("source_ref").or_else(|| text("sighting_of_ref")),
+            target_ref: text("target_ref"),
+            relationship_type: text("relationship_type"),
+            source: source.to_string(),
+            id,
+            type_,
+            json: obj,
+        })
+    }
+
+    /// The object as compact JSON.
+    pub fn to_json(&self) -> String {
+        // Serialising a map of JSON values cannot fail.
+        serde_json::to_string(&self.json).unwrap_or_default()
+    }
+
+    /// Applies an importer's `--tlp`: the stricter of the object's own marking and
+    /// the given level. A partner's marking is never loosened.
+    pub fn apply_tlp(&mut self, tlp: Option<Tlp>) {
+        self.tlp = match (self.tlp, tlp) {
+            (Some(own), Some(given)) => Some(own.max(given)),
+            (own, given) => own.or(given),
+        };
+    }
+}
+
+/// The strictest TLP level among an object's `object_marking_refs`.
+pub fn tlp_of(obj: &Map<String, Value>) -> Option<Tlp> {
+    obj.get("object_marking_refs")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(Tlp::from_marking_id)
+        .max()
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn is_type_name(t: &str) -> bool {
+    (3..=250).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `TYPE--UUID` with a well-formed UUID (any version: STIX 2.0 ids were v4, 2.1
+/// SCO ids are v5, and real feeds carry v1).
+pub fn is_stix_id(id: &str) -> bool {
+    let Some((t, uuid)) = id.split_once("--") else { return false };
+    is_type_name(t) && uuid::Uuid::try_parse(uuid).is_ok() && uuid.len() == 36
+}
+
+fn check_timestamps(obj: &Map<String, Value>, type_: &str, is_sco: bool, problems: &mut Vec<String>) {
+    for key in [
+        "created",
+        "modified",
+        "valid_from",
+        "valid_until",
+        "first_seen",
+        "last_seen",
+        "first_observed",
+        "last_observed",
+        "published",
+    ] {
+        match obj.get(key) {
+            Some(Value::String(s)) if timestamp::parse(s).is_some() => {}
+            Some(v) => problems.push(format!("{key}: {v} is not a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.sss]Z)")),
+            None => {}
+        }
+    }
+    if is_sco || type_.is_empty() {
+        return;
+    }
+    if !obj.contains_key("created") {
+        problems.push("has no \"created\" timestamp".into());
+    }
+    // Marking definitions are never versioned, so they have no `modified`.
+    if type_ != "marking-definition" && !obj.contains_key("modified") {
+        problems.push("has no \"modified\" timestamp".into());
+    }
+}
+
+fn check_refs(obj: &Map<String, Value>, problems: &mut Vec<String>) {
+    for (key, value) in obj {
+        if key.ends_with("_ref") {
+            match value {
+                Value::String(s) if is_stix_id(s) => {}
+                v => problems.push(format!("{key}: {v} is not a STIX id")),
+            }
+        } else if key.ends_with("_refs") {
+            match value {
+                Value::Array(items) => {
+                    for v in items {
+                        if !v.as_str().is_some_and(is_stix_id) {
+                            problems.push(format!("{key}: {v} is not a STIX id"));
+                        }
+                    }
+                }
+                v => problems.push(format!("{key}: must be a list of STIX ids, found {}", json_kind(v))),
+            }
+        }
+    }
+}
+
+fn check_type_specific(obj: &Map<String, Value>, type_: &str, spec: &str, problems: &mut Vec<String>) {
+    let mut require = |key: &str| {
+        if !obj.get(key).is_some_and(Value::is_string) {
+            problems.push(format!("a {type_} needs a string \"{key}\""));
+        }
+    };
+    match type_ {
+        "relationship" => {
+            require("relationship_type");
+            require("source_ref");
+            require("target_ref");
+        }
+        "sighting" => require("sighting_of_ref"),
+        "indicator" => {
+            require("pattern");
+            require("valid_from");
+            if spec == "2.1" {
+                require("pattern_type");
+            }
+        }
+        "intrusion-set" | "threat-actor" | "malware" | "tool" | "campaign" | "attack-pattern" | "identity" => {
+            if type_ != "malware" || spec == "2.0" {
+                require("name");
+            }
+        }
+        _ => {}
+    }
+    if type_ == "indicator" {
+        let pattern_type = obj.get("pattern_type").and_then(Value::as_str).unwrap_or("stix");
+        if let (Some(pattern), "stix") = (obj.get("pattern").and_then(Value::as_str), pattern_type) {
+            if let Err(e) = crate::pattern::parse(pattern) {
+                problems.push(format!("pattern {pattern:?} is not a valid STIX pattern: {e}"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_need_type_and_uuid() {
+        assert!(is_stix_id("malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661"));
+        assert!(!is_stix_id("malware--75ecdbf1"));
+        assert!(!is_stix_id("Malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661"));
+        assert!(!is_stix_id("75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661"));
+    }
+
+    #[test]
+    fn a_bad_timestamp_is_named() {
+        let v = json!({
+            "type": "relationship", "spec_version": "2.1",
+            "id": "relationship--1621d4d4-b67d-11e3-9670-f01faf20d111",
+            "created": "2022-101-27T13:49:54.326Z", "modified": "2022-10-27T13:49:54.326Z",
+            "relationship_type": "attributed-to",
+            "source_ref": "threat-actor--9a8a0d25-7636-429b-a99e-b2a73cd0f11f",
+            "target_ref": "identity--1621d4d4-b67d-11e3-9670-f01faf20d111"
+        });
+        let problems = IntelObject::from_value(v, None, "t").unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("created:"), "{problems:?}");
+    }
+
+    #[test]
+    fn tlp_is_the_strictest_marking() {
+        let v = json!({
+            "type": "malware", "spec_version": "2.1", "is_family": true, "name": "x",
+            "id": "malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
+            "created": "2019-03-25T17:30:17.004Z", "modified": "2019-03-25T17:30:17.004Z",
+            "object_marking_refs": [Tlp::Green.marking_id(), "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]
+        });
+        let mut o = IntelObject::from_value(v, None, "t").unwrap();
+        assert_eq!(o.tlp, Some(Tlp::Red));
+        o.apply_tlp(Some(Tlp::Amber));
+        assert_eq!(o.tlp, Some(Tlp::Red), "--tlp never loosens a marking");
+    }
+
+    #[test]
+    fn an_invalid_stix_pattern_is_rejected() {
+        let v = json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
+            "created": "2019-03-25T17:30:17.004Z", "modified": "2019-03-25T17:30:17.004Z",
+            "pattern": "[file:name = 'x'", "pattern_type": "stix", "valid_from": "2019-03-25T17:30:17.004Z"
+        });
+        let problems = IntelObject::from_value(v, None, "t").unwrap_err();
+        assert!(problems[0].contains("not a valid STIX pattern"), "{problems:?}");
+    }
+}

@@ -1,0 +1,93 @@
+//! YARA rule files, compiled with yara-x.
+//!
+//! Rules written for Loki and THOR use external variables that the scanner sets per
+//! file; they are declared here (as empty strings) so that such rules compile. Rules
+//! written for classic YARA also lean on its lenient regular-expression syntax, which
+//! yara-x accepts with `relaxed_re_syntax` — the same switch as `yr scan
+//! --relaxed-re-syntax`.
+
+use crate::error::IntelError;
+use std::path::Path;
+use yara_x::{Compiler, SourceCode};
+
+/// The variables Loki-style rules read; a scanner sets them for each file it scans.
+pub const LOKI_EXTERNALS: [&str; 5] = ["filename", "filepath", "extension", "filetype", "owner"];
+
+/// A compiler set up as takedown compiles every rule file: Loki externals declared,
+/// classic YARA regular expressions accepted.
+pub fn compiler<'a>() -> Compiler<'a> {
+    let mut compiler = Compiler::new();
+    compiler.relaxed_re_syntax(true);
+    for name in LOKI_EXTERNALS {
+        // Defining a fresh string global on a fresh compiler cannot clash.
+        let _ = compiler.define_global(name, "");
+    }
+    compiler
+}
+
+/// Compiles one rule file on its own, in its own namespace, and lists its rules.
+/// `origin` names the file in error messages.
+pub fn check(path: &Path, source: &str) -> Result<Vec<String>, IntelError> {
+    let mut compiler = compiler();
+    compiler.new_namespace(&namespace_for(path));
+    add(&mut compiler, path, source)?;
+    let rules = compiler.build();
+    let mut names: Vec<String> = rules.iter().map(|r| r.identifier().to_string()).collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Adds one file's source to `compiler`, turning a compile error into one that names
+/// the file, line and column and keeps yara-x's own message.
+pub fn add(compiler: &mut Compiler<'_>, path: &Path, source: &str) -> Result<(), IntelError> {
+    let origin = path.display().to_string();
+    match compiler.add_source(SourceCode::from(source).with_origin(origin.as_str())) {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let report = serde_json::to_value(&err).unwrap_or_default();
+            let line = report["line"].as_u64().unwrap_or(0) as usize;
+            let column = report["column"].as_u64().unwrap_or(0) as usize;
+            let title = report["title"].as_str().map(str::to_string).unwrap_or_else(|| err.to_string());
+            let label = report["labels"][0]["text"].as_str().unwrap_or("");
+            let message = if label.is_empty() || label == title { title } else { format!("{title}: {label}") };
+            Err(IntelError::Yara { path: path.to_path_buf(), line, column, message })
+        }
+    }
+}
+
+/// One namespace per file (its stem): collections repeat each other's rule names,
+/// and in separate namespaces both compile.
+pub fn namespace_for(path: &Path) -> String {
+    path.file_stem().and_then(|s| s.to_str()).unwrap_or("rules").to_string()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loki_externals_compile() {
+        let src = r#"rule by_name { condition: filename == "tasksche.exe" or extension == ".wnry" }"#;
+        assert_eq!(check(Path::new("a.yar"), src).unwrap(), ["by_name"]);
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let src = "rule ok { condition: true }\n\nrule broken {\n  strings: $a = \"x\"\n  condition: $b\n}\n";
+        let err = check(Path::new("bad.yar"), src).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("bad.yar:5:"), "{text}");
+        assert!(text.contains("$b"), "{text}");
+    }
+
+    #[test]
+    fn same_rule_name_in_two_namespaces() {
+        let mut c = compiler();
+        c.new_namespace("one");
+        add(&mut c, Path::new("one.yar"), "rule dup { condition: true }").unwrap();
+        c.new_namespace("two");
+        add(&mut c, Path::new("two.yar"), "rule dup { condition: true }").unwrap();
+        assert_eq!(c.build().iter().count(), 2);
+    }
+}

@@ -1,0 +1,74 @@
+//! The one place takedown keeps state: intel (every version of every STIX object),
+//! campaigns and the hash-chained audit trail, in SQLite by default.
+//!
+//! Every change goes through a transaction together with its audit event, so the
+//! store is never half-written and never changed without a record.
+//!
+//! ```
+//! # fn main() -> Result<(), takedown_store::StoreError> {
+//! let store = takedown_store::Store::open_in_memory()?;
+//! store.append_audit("alice", "campaign.create", "zinc-2017", "{}")?;
+//! assert!(store.verify_audit()?.first_broken.is_none());
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod audit;
+mod campaign;
+mod error;
+mod intel;
+mod migrate;
+
+pub use audit::{AuditReport, BrokenRow};
+pub use error::StoreError;
+pub use intel::{ImportBatch, ImportSummary, NewObject, StoredObject};
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// The default database file, relative to the working directory.
+pub const DEFAULT_DB: &str = "takedown.db";
+
+/// An open store. One per thread; SQLite serialises writers itself.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to
+    /// date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        // WAL lets readers (a server, a dashboard) read while an import writes;
+        // busy_timeout makes a second writer wait instead of failing at once.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+            .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let mut store = Store { conn, path: Some(path.to_path_buf()) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A store that lives only as long as this value: for tests and the demo.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let mut store = Store { conn, path: None };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The file behind this store, if it has one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+}
+
+/// Now, in the one text form the store writes timestamps in (RFC 3339, UTC,
+/// milliseconds), which sorts as text in time order.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
