@@ -7,7 +7,7 @@ mod intel_store;
 mod output;
 
 use clap::{Parser, Subcommand};
-use output::{Exit, OutputFormat};
+use output::OutputFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

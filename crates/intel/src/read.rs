@@ -30,6 +30,18 @@ pub enum FileKind {
     Yara,
 }
 
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Stix => "stix",
+            FileKind::HashIocs => "hash-iocs",
+            FileKind::FilenameIocs => "filename-iocs",
+            FileKind::C2Iocs => "c2-iocs",
+            FileKind::Yara => "yara",
+        }
+    }
+}
+
 /// One file, read.
 #[derive(Debug, Clone)]
 pub struct FileIntel {
@@ -138,10 +150,13 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
         FileKind::Yara => {
             let text = utf8(path, &bytes)?;
             out.rules = yara::check(path, text)?;
+            // A file of comments only is valid YARA (collections leave such stubs
+            // behind when rules move); it simply adds nothing.
             if out.rules.is_empty() {
-                return Err(IntelError::Empty { path: path.to_path_buf(), reason: "no rules".into() });
+                out.skipped.push("the file holds no rules (comments only)".into());
+            } else {
+                out.objects.push(yara_indicator(path, &source, text, &out.rules)?);
             }
-            out.objects.push(yara_indicator(path, &source, text, &out.rules)?);
         }
     }
     Ok(out)

@@ -213,7 +213,10 @@ fn check_timestamps(obj: &Map<String, Value>, type_: &str, is_sco: bool, problem
 }
 
 fn check_refs(obj: &Map<String, Value>, problems: &mut Vec<String>) {
-    for (key, value) in obj {
+    // Custom properties (x_...) are the producer's own: ATT&CK leaves some of its
+    // `x_mitre_*_ref` properties empty. Only the specification's references are held
+    // to the specification.
+    for (key, value) in obj.iter().filter(|(k, _)| !k.starts_with("x_")) {
         if key.ends_with("_ref") {
             match value {
                 Value::String(s) if is_stix_id(s) => {}

@@ -169,7 +169,7 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
             let style = Style::stdout();
             for r in &reports {
                 let extra = if r.rules.is_empty() { String::new() } else { format!(", {} rule(s)", r.rules.len()) };
-                println!("{}  {:?} {} object(s){extra}", r.path, r.kind, r.objects);
+                println!("{}  {} {} object(s){extra}", r.path, r.kind.as_str(), r.objects);
                 for s in r.skipped_lines.iter().take(10) {
                     println!("  {} {s}", style.warn("skipped"));
                 }

@@ -157,10 +157,15 @@ impl Timestamp {
     /// calendar (no 30 February).
     pub(crate) fn parse(text: &str) -> Option<Timestamp> {
         let b = text.as_bytes();
-        let digits = |from: usize, to: usize| b.get(from..to).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+        let digits = |from: usize, to: usize| {
+            b.get(from..to)
+                .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+        };
         let two = |at: usize| -> Option<u32> {
             match b.get(at..at + 2)? {
-                [x, y] if x.is_ascii_digit() && y.is_ascii_digit() => Some(u32::from(x - b'0') * 10 + u32::from(y - b'0')),
+                [x, y] if x.is_ascii_digit() && y.is_ascii_digit() => {
+                    Some(u32::from(x - b'0') * 10 + u32::from(y - b'0'))
+                }
                 _ => None,
             }
         };
@@ -175,7 +180,12 @@ impl Timestamp {
             return None;
         }
         let (month, day, hour, minute, second) = (two(5)?, two(8)?, two(11)?, two(14)?, two(17)?);
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        if !(1..=12).contains(&month)
+            || !(1..=31).contains(&day)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
             return None;
         }
         match b.get(19..b.len() - 1) {
@@ -185,7 +195,11 @@ impl Timestamp {
         }
         // chrono checks the day exists in that month and year, and gives the instant.
         let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
-        Some(Timestamp { text: text.to_string(), seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() })
+        Some(Timestamp {
+            text: text.to_string(),
+            seconds: at.timestamp(),
+            nanos: at.timestamp_subsec_nanos(),
+        })
     }
 
     /// The text between the quotes, as written.
@@ -276,7 +290,9 @@ impl fmt::Display for ObservationExpr {
             ObservationExpr::Observation(c) => write!(f, "[{c}]"),
             ObservationExpr::And(xs) => write_joined(f, xs, "AND", child, |f, x| x.fmt(f)),
             ObservationExpr::Or(xs) => write_joined(f, xs, "OR", child, |f, x| x.fmt(f)),
-            ObservationExpr::FollowedBy(xs) => write_joined(f, xs, "FOLLOWEDBY", child, |f, x| x.fmt(f)),
+            ObservationExpr::FollowedBy(xs) => {
+                write_joined(f, xs, "FOLLOWEDBY", child, |f, x| x.fmt(f))
+            }
             ObservationExpr::Qualified(inner, qualifiers) => {
                 if observation_rank(inner) < rank {
                     write!(f, "({inner})")?;
@@ -293,7 +309,9 @@ impl fmt::Display for Qualifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             // Whole numbers of a sane size print as integers, like people write them.
-            Qualifier::Within(s) if s.fract() == 0.0 && s.abs() < 1e15 => write!(f, "WITHIN {} SECONDS", *s as i64),
+            Qualifier::Within(s) if s.fract() == 0.0 && s.abs() < 1e15 => {
+                write!(f, "WITHIN {} SECONDS", *s as i64)
+            }
             Qualifier::Within(s) => write!(f, "WITHIN {} SECONDS", FloatText(*s)),
             Qualifier::Repeats(n) => write!(f, "REPEATS {n} TIMES"),
             Qualifier::StartStop(a, b) => write!(f, "START t'{}' STOP t'{}'", a.text, b.text),
@@ -370,7 +388,9 @@ impl fmt::Display for ObjectPath {
 /// is not a keyword.
 fn is_plain_key(k: &str) -> bool {
     let mut bytes = k.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
         && !is_keyword(k)
 }

@@ -82,7 +82,9 @@ impl Token<'_> {
             TokenKind::End => "end of pattern".to_string(),
             TokenKind::Str(_) => format!("string {text}"),
             TokenKind::Int(_) | TokenKind::Float(_) => format!("number {text}"),
-            TokenKind::Hex(_) | TokenKind::Binary(_) | TokenKind::Time(_) => format!("constant {text}"),
+            TokenKind::Hex(_) | TokenKind::Binary(_) | TokenKind::Time(_) => {
+                format!("constant {text}")
+            }
             TokenKind::Word(w) if is_keyword(w) => format!("keyword {text}"),
             _ => format!("'{text}'"),
         }
@@ -95,7 +97,10 @@ pub(crate) struct Lexer<'a> {
 }
 
 fn error(offset: usize, message: impl Into<String>) -> PatternError {
-    PatternError { offset, message: message.into() }
+    PatternError {
+        offset,
+        message: message.into(),
+    }
 }
 
 impl<'a> Lexer<'a> {
@@ -124,7 +129,12 @@ impl<'a> Lexer<'a> {
                     let body = self.src.get(self.pos + 2..).unwrap_or("");
                     match body.find("*/") {
                         Some(end) => self.pos += 2 + end + 2,
-                        None => return Err(error(self.pos, "unterminated comment: no */ before the end of the pattern")),
+                        None => {
+                            return Err(error(
+                                self.pos,
+                                "unterminated comment: no */ before the end of the pattern",
+                            ))
+                        }
                     }
                 }
                 (Some(b'/'), Some(b'/')) => {
@@ -143,7 +153,11 @@ impl<'a> Lexer<'a> {
         self.skip_trivia()?;
         let start = self.pos;
         let Some(c) = self.char_at(start) else {
-            return Ok(Token { kind: TokenKind::End, start, text: "" });
+            return Ok(Token {
+                kind: TokenKind::End,
+                start,
+                text: "",
+            });
         };
         let next = self.byte(start + 1);
         let (kind, len) = match c {
@@ -176,7 +190,11 @@ impl<'a> Lexer<'a> {
             other => (TokenKind::Other(other), other.len_utf8()),
         };
         self.pos = start + len;
-        Ok(Token { kind, start, text: self.slice(start, self.pos) })
+        Ok(Token {
+            kind,
+            start,
+            text: self.slice(start, self.pos),
+        })
     }
 
     /// `'...'` with `\'` and `\\` the only escapes, as the grammar has it.
@@ -186,7 +204,12 @@ impl<'a> Lexer<'a> {
         let (mut i, mut run) = (body, body);
         loop {
             match self.byte(i) {
-                None => return Err(error(start, "unterminated string: no closing ' before the end of the pattern")),
+                None => {
+                    return Err(error(
+                        start,
+                        "unterminated string: no closing ' before the end of the pattern",
+                    ))
+                }
                 Some(b'\'') => {
                     let value = match owned {
                         Some(mut s) => {
@@ -206,7 +229,9 @@ impl<'a> Lexer<'a> {
                         run = i;
                     }
                     _ => {
-                        let found = self.char_at(i + 1).map_or("end of pattern".into(), |c| format!("'\\{c}'"));
+                        let found = self
+                            .char_at(i + 1)
+                            .map_or("end of pattern".into(), |c| format!("'\\{c}'"));
                         return Err(error(i, format!("expected \\' or \\\\ (the only escapes in a string), found {found}")));
                     }
                 },
@@ -218,15 +243,28 @@ impl<'a> Lexer<'a> {
     /// Integers (`0` or no leading zeros, optional sign) and floats (`[+-]?[0-9]*.[0-9]+`);
     /// a lone `.`, `+` or `-` is punctuation.
     fn number(&self, start: usize, first: char) -> Result<(TokenKind<'a>, usize), PatternError> {
-        let digits_from = |from: usize| (from..).find(|&i| !self.byte(i).is_some_and(|b| b.is_ascii_digit())).unwrap_or(from);
-        let int_start = if first == '+' || first == '-' { start + 1 } else { start };
+        let digits_from = |from: usize| {
+            (from..)
+                .find(|&i| !self.byte(i).is_some_and(|b| b.is_ascii_digit()))
+                .unwrap_or(from)
+        };
+        let int_start = if first == '+' || first == '-' {
+            start + 1
+        } else {
+            start
+        };
         let int_end = digits_from(int_start);
-        if self.byte(int_end) == Some(b'.') && self.byte(int_end + 1).is_some_and(|b| b.is_ascii_digit()) {
+        if self.byte(int_end) == Some(b'.')
+            && self.byte(int_end + 1).is_some_and(|b| b.is_ascii_digit())
+        {
             let end = digits_from(int_end + 1);
             let text = self.slice(start, end);
             return match text.parse::<f64>() {
                 Ok(x) if x.is_finite() => Ok((TokenKind::Float(x), end - start)),
-                _ => Err(error(start, format!("number {text} is too large for a 64-bit float"))),
+                _ => Err(error(
+                    start,
+                    format!("number {text} is too large for a 64-bit float"),
+                )),
             };
         }
         if int_end == int_start {
@@ -237,11 +275,17 @@ impl<'a> Lexer<'a> {
         }
         let text = self.slice(start, int_end);
         if int_end - int_start > 1 && self.byte(int_start) == Some(b'0') {
-            return Err(error(start, format!("expected an integer without leading zeros, found {text}")));
+            return Err(error(
+                start,
+                format!("expected an integer without leading zeros, found {text}"),
+            ));
         }
         match text.parse::<i64>() {
             Ok(n) => Ok((TokenKind::Int(n), int_end - start)),
-            Err(_) => Err(error(start, format!("integer {text} does not fit in 64 bits"))),
+            Err(_) => Err(error(
+                start,
+                format!("integer {text} does not fit in 64 bits"),
+            )),
         }
     }
 
@@ -250,7 +294,12 @@ impl<'a> Lexer<'a> {
         let body_start = start + 2;
         let rest = self.src.get(body_start..).unwrap_or("");
         let Some(close) = rest.find('\'') else {
-            return Err(error(start, format!("unterminated {prefix}'' constant: no closing ' before the end of the pattern")));
+            return Err(error(
+                start,
+                format!(
+                    "unterminated {prefix}'' constant: no closing ' before the end of the pattern"
+                ),
+            ));
         };
         let body = self.slice(body_start, body_start + close);
         let len = 2 + close + 1;
@@ -307,7 +356,7 @@ fn base64_value(b: u8) -> Option<u32> {
 /// Standard base64 with padding, length a multiple of 4 (as the grammar requires).
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
@@ -339,7 +388,9 @@ pub(crate) fn encode_base64(bytes: &[u8]) -> String {
         for i in 0..4 {
             if i <= chunk.len() {
                 let index = (n >> (18 - 6 * i)) & 63;
-                out.push(char::from(BASE64.get(index as usize).copied().unwrap_or(b'A')));
+                out.push(char::from(
+                    BASE64.get(index as usize).copied().unwrap_or(b'A'),
+                ));
             } else {
                 out.push('=');
             }
