@@ -44,7 +44,8 @@ pub fn ensure_builtin(store: &mut Store) -> anyhow::Result<Option<ImportSummary>
 pub struct StoreLookup<'a>(pub &'a Store);
 
 fn record(o: StoredObject) -> Result<Record, LookupError> {
-    let json = serde_json::from_str(&o.json).map_err(|e| LookupError(format!("stored object {} is not JSON: {e}", o.id)))?;
+    let json =
+        serde_json::from_str(&o.json).map_err(|e| LookupError(format!("stored object {} is not JSON: {e}", o.id)))?;
     Ok(Record { json, source: o.source, tlp: o.tlp })
 }
 

@@ -31,9 +31,9 @@ pub fn finish(result: anyhow::Result<Exit>) -> ExitCode {
         Ok(Exit::Clean) => ExitCode::from(0),
         Ok(Exit::Findings) => ExitCode::from(1),
         Err(err) => {
-            let broken_pipe = err
-                .chain()
-                .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe));
+            let broken_pipe = err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            });
             if broken_pipe {
                 return ExitCode::from(0);
             }

@@ -70,7 +70,11 @@ fn missing_file() {
 fn yara_that_does_not_compile() {
     let (dir, db) = setup();
     let f = dir.path().join("bad.yar");
-    std::fs::write(&f, "rule fine { condition: true }\nrule bad {\n  strings:\n    $a = \"x\"\n  condition:\n    $a and $nope\n}\n").unwrap();
+    std::fs::write(
+        &f,
+        "rule fine { condition: true }\nrule bad {\n  strings:\n    $a = \"x\"\n  condition:\n    $a and $nope\n}\n",
+    )
+    .unwrap();
     rejected(&db, &f, "bad.yar:6:");
 }
 

@@ -54,11 +54,16 @@ fn newer_versions_win_and_history_is_kept() {
     assert_eq!(json(&r.stdout)["summary"]["new_objects"], 1);
     let r = takedown(&db, &["--output-format", "json", "intel", "import", v1.to_str().unwrap()]);
     assert_eq!(json(&r.stdout)["summary"]["older_versions"], 1);
-    let r = takedown(&db, &["--output-format", "json", "intel", "show", "malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661"]);
+    let r =
+        takedown(&db, &["--output-format", "json", "intel", "show", "malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661"]);
     assert_eq!(json(&r.stdout)["name"], "New Name");
     let conn = rusqlite::Connection::open(&db).unwrap();
     let versions: i64 = conn
-        .query_row("SELECT COUNT(*) FROM stix_objects WHERE id = 'malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM stix_objects WHERE id = 'malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(versions, 2);
 }
@@ -77,7 +82,10 @@ fn tlp_is_applied_never_loosened_and_exported() {
     let b = json(&std::fs::read_to_string(&out).unwrap());
     let objects = b["objects"].as_array().unwrap();
     let secret = objects.iter().find(|o| o["name"] == "Secret").unwrap();
-    assert_eq!(secret["object_marking_refs"], serde_json::json!(["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]));
+    assert_eq!(
+        secret["object_marking_refs"],
+        serde_json::json!(["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"])
+    );
     // Every marking referenced is defined in the bundle, as TLP 2.0.
     for level in ["TLP:RED", "TLP:CLEAR"] {
         let def = objects.iter().find(|o| o["name"] == level).unwrap_or_else(|| panic!("{level} not defined"));
@@ -102,7 +110,8 @@ fn audit_chain_verifies_and_names_a_tampered_row() {
     assert!(r.stdout.contains("intel.import") && r.stdout.contains("tester"), "{}", r.stdout);
 
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 2;").unwrap();
+    conn.execute_batch("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 2;")
+        .unwrap();
     let r = takedown(&db, &["--output-format", "json", "audit", "verify"]);
     assert_eq!(r.code, 1);
     assert_eq!(json(&r.stdout)["first_broken"]["seq"], 2);

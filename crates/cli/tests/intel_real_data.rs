@@ -18,7 +18,13 @@ fn attack_enterprise_stix20_imports_whole_and_resolves_zinc() {
     assert_eq!(report["summary"]["new_objects"], 24_771);
     assert_eq!(report["summary"]["by_type"]["relationship"], 20_048);
 
-    for name in ["Lazarus Group", "ZINC", "HIDDEN COBRA", "Diamond Sleet", "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"] {
+    for name in [
+        "Lazarus Group",
+        "ZINC",
+        "HIDDEN COBRA",
+        "Diamond Sleet",
+        "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a",
+    ] {
         let r = takedown(&db, &["--output-format", "json", "intel", "show", name]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         let p = json(&r.stdout);
@@ -110,7 +116,16 @@ fn signature_base_ioc_files_import() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("\"hash\", \"filename\" or \"c2\""), "{}", r.stderr);
     // A hash from the file is explained.
-    let r = takedown(&db, &["--output-format", "json", "intel", "why", "ce583821191345274cd954b2db7da9742c239fe413fc17dcb97ffdd7b51cb072"]);
+    let r = takedown(
+        &db,
+        &[
+            "--output-format",
+            "json",
+            "intel",
+            "why",
+            "ce583821191345274cd954b2db7da9742c239fe413fc17dcb97ffdd7b51cb072",
+        ],
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(json(&r.stdout)["chains"][0]["indicator"]["name"], "Dark Caracal - MS Windows HtmlHelp Data");
 }

@@ -56,7 +56,8 @@ fn indicators() -> Vec<Ioc> {
             key: "sha256-tasksche",
             name: "WannaCry encryptor (tasksche.exe)".into(),
             description: "SHA-256 of the WannaCry encryptor dropped as C:\\Windows\\tasksche.exe.",
-            pattern: "[file:hashes.'SHA-256' = 'ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa']".into(),
+            pattern: "[file:hashes.'SHA-256' = 'ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa']"
+                .into(),
             pattern_type: "stix",
             confidence: 95,
             extra: json!({}),
@@ -65,7 +66,8 @@ fn indicators() -> Vec<Ioc> {
             key: "sha256-mssecsvc",
             name: "WannaCry worm (mssecsvc.exe)".into(),
             description: "SHA-256 of the WannaCry worm component, which spreads over SMBv1 with EternalBlue.",
-            pattern: "[file:hashes.'SHA-256' = '24d004a104d4d54034dbcffc2a4b19a11f39008a575aa614ea04703480b1022c']".into(),
+            pattern: "[file:hashes.'SHA-256' = '24d004a104d4d54034dbcffc2a4b19a11f39008a575aa614ea04703480b1022c']"
+                .into(),
             pattern_type: "stix",
             confidence: 95,
             extra: json!({}),
@@ -91,7 +93,8 @@ fn indicators() -> Vec<Ioc> {
         Ioc {
             key: "service",
             name: "WannaCry service mssecsvc2.0".into(),
-            description: "The worm installs itself as the service mssecsvc2.0, \"Microsoft Security Center (2.0) Service\".",
+            description:
+                "The worm installs itself as the service mssecsvc2.0, \"Microsoft Security Center (2.0) Service\".",
             pattern: "[process:extensions.'windows-service-ext'.service_name = 'mssecsvc2.0']".into(),
             pattern_type: "stix",
             confidence: 90,
@@ -101,10 +104,7 @@ fn indicators() -> Vec<Ioc> {
             key: "registry",
             name: "WannaCry registry key".into(),
             description: "The encryptor records its working directory in HKLM\\SOFTWARE\\WanaCrypt0r, value wd.",
-            pattern: format!(
-                "[windows-registry-key:key = {}]",
-                stix_quote(r"HKEY_LOCAL_MACHINE\SOFTWARE\WanaCrypt0r")
-            ),
+            pattern: format!("[windows-registry-key:key = {}]", stix_quote(r"HKEY_LOCAL_MACHINE\SOFTWARE\WanaCrypt0r")),
             pattern_type: "stix",
             confidence: 90,
             extra: json!({}),
@@ -204,16 +204,9 @@ fn relationship(source: &str, kind: &str, target: &str, fields: Value) -> Value 
 }
 
 fn attack(id: &str) -> Value {
-    json!([{ "source_name": "mitre-attack", "external_id": id,
-             "url": format!("https://attack.mitre.org/{}", attack_path(id)) }])
-}
-
-fn attack_path(id: &str) -> String {
-    match id.as_bytes().first() {
-        Some(b'G') => format!("groups/{id}"),
-        Some(b'S') => format!("software/{id}"),
-        _ => format!("techniques/{}", id.replace('.', "/")),
-    }
+    // No URL: STIX asks for a hash beside any URL, and the ATT&CK id is what
+    // matters for matching with ATT&CK's own objects.
+    json!([{ "source_name": "mitre-attack", "external_id": id }])
 }
 
 /// The pack as STIX 2.1 JSON objects.
@@ -228,46 +221,72 @@ pub fn objects_json() -> Vec<Value> {
             "description": "Intel that ships with takedown, written from public reporting.",
             "object_marking_refs": [Tlp::Clear.marking_id()],
         }),
-        object("intrusion-set", "lazarus-group", json!({
-            "name": "Lazarus Group",
-            "description": "A North Korean state-sponsored group, active since at least 2009, behind the 2014 \
-                            Sony Pictures attack and the WannaCry outbreak of May 2017. Microsoft tracks it as \
-                            ZINC (now Diamond Sleet); the US government as HIDDEN COBRA.",
-            "aliases": ["Diamond Sleet", "Guardians of Peace", "HIDDEN COBRA", "Labyrinth Chollima", "NICKEL ACADEMY", "ZINC"],
-            "primary_motivation": "organizational-gain",
-            "external_references": attack("G0032"),
-        })),
-        object("malware", "wannacry", json!({
-            "name": "WannaCry",
-            "description": "Ransomware with a worm that spread through EternalBlue (MS17-010) over SMBv1 in May 2017; \
-                            it stops spreading when its kill-switch domain resolves.",
-            "is_family": true,
-            "malware_types": ["ransomware", "worm"],
-            "aliases": ["WCry", "WanaCry", "WanaCrypt", "WanaCrypt0r", "WannaCrypt"],
-            "external_references": attack("S0366"),
-        })),
-        object("vulnerability", "cve-2017-0144", json!({
-            "name": "CVE-2017-0144",
-            "description": "EternalBlue: remote code execution in the SMBv1 server of Windows, fixed by MS17-010.",
-            "external_references": [{ "source_name": "cve", "external_id": "CVE-2017-0144" }],
-        })),
-        object("course-of-action", "ms17-010", json!({
-            "name": "Install MS17-010",
-            "description": "Install the March 2017 security update MS17-010 or a later cumulative update: \
-                            KB4012598 (Vista, 2008), KB4012212 / KB4012215 (7, 2008 R2), KB4012214 / KB4012217 (2012), \
-                            KB4012213 / KB4012216 (8.1, 2012 R2), KB4012606 (10 RTM), KB4013198 (10 1511), \
-                            KB4013429 (10 1607, 2016).",
-        })),
-        object("course-of-action", "smbv1-off", json!({
-            "name": "Disable SMBv1",
-            "description": "Turn off the SMBv1 server: Set-SmbServerConfiguration -EnableSMB1Protocol $false, \
-                            or 'server min protocol = SMB2_02' in smb.conf.",
-        })),
-        relationship(&lazarus, "uses", &wannacry, json!({
-            "description": "WannaCry was publicly attributed to North Korea and the Lazarus Group by the United States \
-                            and the United Kingdom in December 2017.",
-            "confidence": 85,
-        })),
+        crate::extension::definition(&identity_id(), PACK_STAMP),
+        object(
+            "intrusion-set",
+            "lazarus-group",
+            json!({
+                "name": "Lazarus Group",
+                "description": "A North Korean state-sponsored group, active since at least 2009, behind the 2014 \
+                                Sony Pictures attack and the WannaCry outbreak of May 2017. Microsoft tracks it as \
+                                ZINC (now Diamond Sleet); the US government as HIDDEN COBRA.",
+                "aliases": ["Diamond Sleet", "Guardians of Peace", "HIDDEN COBRA", "Labyrinth Chollima", "NICKEL ACADEMY", "ZINC"],
+                "primary_motivation": "organizational-gain",
+                "external_references": attack("G0032"),
+            }),
+        ),
+        object(
+            "malware",
+            "wannacry",
+            json!({
+                "name": "WannaCry",
+                "description": "Ransomware with a worm that spread through EternalBlue (MS17-010) over SMBv1 in May 2017; \
+                                it stops spreading when its kill-switch domain resolves.",
+                "is_family": true,
+                "malware_types": ["ransomware", "worm"],
+                "aliases": ["WCry", "WanaCry", "WanaCrypt", "WanaCrypt0r", "WannaCrypt"],
+                "external_references": attack("S0366"),
+            }),
+        ),
+        object(
+            "vulnerability",
+            "cve-2017-0144",
+            json!({
+                "name": "CVE-2017-0144",
+                "description": "EternalBlue: remote code execution in the SMBv1 server of Windows, fixed by MS17-010.",
+                "external_references": [{ "source_name": "cve", "external_id": "CVE-2017-0144" }],
+            }),
+        ),
+        object(
+            "course-of-action",
+            "ms17-010",
+            json!({
+                "name": "Install MS17-010",
+                "description": "Install the March 2017 security update MS17-010 or a later cumulative update: \
+                                KB4012598 (Vista, 2008), KB4012212 / KB4012215 (7, 2008 R2), KB4012214 / KB4012217 (2012), \
+                                KB4012213 / KB4012216 (8.1, 2012 R2), KB4012606 (10 RTM), KB4013198 (10 1511), \
+                                KB4013429 (10 1607, 2016).",
+            }),
+        ),
+        object(
+            "course-of-action",
+            "smbv1-off",
+            json!({
+                "name": "Disable SMBv1",
+                "description": "Turn off the SMBv1 server: Set-SmbServerConfiguration -EnableSMB1Protocol $false, \
+                                or 'server min protocol = SMB2_02' in smb.conf.",
+            }),
+        ),
+        relationship(
+            &lazarus,
+            "uses",
+            &wannacry,
+            json!({
+                "description": "WannaCry was publicly attributed to North Korea and the Lazarus Group by the United States \
+                                and the United Kingdom in December 2017.",
+                "confidence": 85,
+            }),
+        ),
     ];
     let cve = stable_id("vulnerability", "cve-2017-0144");
     out.push(relationship(&wannacry, "exploits", &cve, json!({})));
@@ -281,7 +300,11 @@ pub fn objects_json() -> Vec<Value> {
         ("T1490", "Inhibit System Recovery"),
     ] {
         let id = stable_id("attack-pattern", technique);
-        out.push(object("attack-pattern", technique, json!({ "name": name, "external_references": attack(technique) })));
+        out.push(object(
+            "attack-pattern",
+            technique,
+            json!({ "name": name, "external_references": attack(technique) }),
+        ));
         out.push(relationship(&wannacry, "uses", &id, json!({})));
     }
     for ioc in indicators() {
@@ -297,6 +320,7 @@ pub fn objects_json() -> Vec<Value> {
         if let Value::Object(extra) = ioc.extra {
             m.extend(extra);
         }
+        crate::extension::declare(&mut m);
         out.push(Value::Object(m));
         out.push(relationship(&id, "indicates", &wannacry, json!({})));
     }
@@ -341,7 +365,14 @@ mod tests {
         let listed: Vec<String> = indicators()
             .into_iter()
             .find(|i| i.pattern_type == "yara")
-            .map(|i| i.extra["x_takedown_rules"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .map(|i| {
+                i.extra["x_takedown_rules"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect()
+            })
             .unwrap();
         assert_eq!(rules, listed);
     }

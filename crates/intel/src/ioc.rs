@@ -117,6 +117,7 @@ impl Ioc {
         }
         if let Value::Object(map) = &mut obj {
             map.extend(self.extra);
+            crate::extension::declare(map);
         }
         IntelObject::from_value(obj, None, source)
     }
@@ -165,21 +166,16 @@ fn filename_line(line: &str) -> Result<Ioc, String> {
         None => None,
     };
     let exclude: Option<String> = fields.next().map(str::to_string).filter(|s| !s.is_empty());
-    regex::Regex::new(&regex).map_err(|e| format!("regex {regex:?} does not compile: {}", first_line(&e.to_string())))?;
+    regex::Regex::new(&regex)
+        .map_err(|e| format!("regex {regex:?} does not compile: {}", first_line(&e.to_string())))?;
     let mut extra = Map::new();
     extra.insert("x_takedown_applies_to".into(), json!("file-path"));
     if let Some(ex) = &exclude {
-        regex::Regex::new(ex).map_err(|e| format!("false-positive regex {ex:?} does not compile: {}", first_line(&e.to_string())))?;
+        regex::Regex::new(ex)
+            .map_err(|e| format!("false-positive regex {ex:?} does not compile: {}", first_line(&e.to_string())))?;
         extra.insert("x_takedown_false_positive_regex".into(), json!(ex));
     }
-    Ok(Ioc {
-        key: format!("path:{regex}"),
-        pattern: regex,
-        pattern_type: "pcre",
-        comment: None,
-        score,
-        extra,
-    })
+    Ok(Ioc { key: format!("path:{regex}"), pattern: regex, pattern_type: "pcre", comment: None, score, extra })
 }
 
 fn c2_line(line: &str) -> Result<Ioc, String> {
@@ -256,7 +252,8 @@ mod tests {
 
     #[test]
     fn filename_lines() {
-        let text = "# Regin\n\\\\usbclass\\.sys;80\n(?i)\\\\procdump(64)?\\.exe;50;(?i)(SysInternals\\\\)\n(?<=x)bad;50\n";
+        let text =
+            "# Regin\n\\\\usbclass\\.sys;80\n(?i)\\\\procdump(64)?\\.exe;50;(?i)(SysInternals\\\\)\n(?<=x)bad;50\n";
         let f = parse(text, IocFileKind::Filename, "filename-iocs.txt", STAMP);
         assert_eq!(f.objects.len(), 2, "{:?}", f.skipped);
         assert_eq!(f.skipped.len(), 1);

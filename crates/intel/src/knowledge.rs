@@ -53,7 +53,8 @@ impl Record {
     /// The ATT&CK id (`G0032`, `S0366`, `T1210`) if the object carries one.
     fn attack_id(&self) -> Option<String> {
         self.json.get("external_references")?.as_array()?.iter().find_map(|r| {
-            (r.get("source_name")?.as_str()? == "mitre-attack").then(|| r.get("external_id")?.as_str().map(str::to_string))?
+            (r.get("source_name")?.as_str()? == "mitre-attack")
+                .then(|| r.get("external_id")?.as_str().map(str::to_string))?
         })
     }
 }
@@ -232,7 +233,9 @@ pub fn profile(lookup: &dyn Lookup, query: &str) -> Result<Option<Profile>, Look
 }
 
 fn same_kind(a: &str, b: &str) -> bool {
-    a == b || (ACTOR_TYPES.contains(&a) && ACTOR_TYPES.contains(&b)) || (SOFTWARE_TYPES.contains(&a) && SOFTWARE_TYPES.contains(&b))
+    a == b
+        || (ACTOR_TYPES.contains(&a) && ACTOR_TYPES.contains(&b))
+        || (SOFTWARE_TYPES.contains(&a) && SOFTWARE_TYPES.contains(&b))
 }
 
 fn profile_of(lookup: &dyn Lookup, name: &str, mut objects: Vec<Record>) -> Result<Profile, LookupError> {
@@ -437,7 +440,8 @@ pub fn why(lookup: &dyn Lookup, value: &str) -> Result<Vec<Chain>, LookupError> 
         }
         chains.push(Chain { indicator: Entity::of(&ind), matched, links });
     }
-    chains.sort_by(|a, b| b.indicator.confidence.cmp(&a.indicator.confidence).then(a.indicator.id.cmp(&b.indicator.id)));
+    chains
+        .sort_by(|a, b| b.indicator.confidence.cmp(&a.indicator.confidence).then(a.indicator.id.cmp(&b.indicator.id)));
     Ok(chains)
 }
 

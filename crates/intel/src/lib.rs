@@ -15,6 +15,7 @@
 pub mod builtin;
 mod error;
 pub mod export;
+pub mod extension;
 pub mod ids;
 pub mod ioc;
 pub mod knowledge;

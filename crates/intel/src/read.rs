@@ -124,7 +124,8 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
         }
     };
     let source = path.file_name().and_then(|n| n.to_str()).unwrap_or("input").to_string();
-    let mut out = FileIntel { path: path.to_path_buf(), kind, objects: Vec::new(), skipped: Vec::new(), rules: Vec::new() };
+    let mut out =
+        FileIntel { path: path.to_path_buf(), kind, objects: Vec::new(), skipped: Vec::new(), rules: Vec::new() };
     match kind {
         FileKind::Stix => out.objects = parse_bundle(path, &bytes, &source)?,
         FileKind::HashIocs | FileKind::FilenameIocs | FileKind::C2Iocs => {
@@ -139,7 +140,9 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
                 return Err(IntelError::Empty {
                     path: path.to_path_buf(),
                     reason: match parsed.skipped.first() {
-                        Some(first) => format!("{} line(s) could not be read, the first: {first}", parsed.skipped.len()),
+                        Some(first) => {
+                            format!("{} line(s) could not be read, the first: {first}", parsed.skipped.len())
+                        }
                         None => "only comments and blank lines".into(),
                     },
                 });
@@ -177,7 +180,10 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, IntelError> {
     if path.extension().is_some_and(|e| e == "gz") {
         return Err(IntelError::Gzip {
             path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is named .gz but has no gzip header"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file is named .gz but has no gzip header",
+            ),
         });
     }
     Ok(raw)
@@ -204,14 +210,15 @@ pub fn parse_bundle(path: &Path, bytes: &[u8], source: &str) -> Result<Vec<Intel
     })?;
     let not_a_bundle = |reason: String| IntelError::NotABundle { path: path.to_path_buf(), reason };
     let Value::Object(mut top) = value else {
-        return Err(not_a_bundle("the file holds JSON but not an object; a bundle is {\"type\": \"bundle\", ...}".into()));
+        return Err(not_a_bundle(
+            "the file holds JSON but not an object; a bundle is {\"type\": \"bundle\", ...}".into(),
+        ));
     };
     let mut bundle_problems = Vec::new();
     match top.get("type").and_then(Value::as_str) {
         Some("bundle") => {}
-        Some(other) => bundle_problems.push(format!(
-            "its \"type\" is {other:?}, not \"bundle\" (a single object must be wrapped in a bundle)"
-        )),
+        Some(other) => bundle_problems
+            .push(format!("its \"type\" is {other:?}, not \"bundle\" (a single object must be wrapped in a bundle)")),
         None => bundle_problems.push("it has no \"type\": \"bundle\"".to_string()),
     }
     match top.get("id").and_then(Value::as_str) {
@@ -277,6 +284,10 @@ fn yara_indicator(path: &Path, source: &str, text: &str, rules: &[String]) -> Re
         "valid_from": stamp,
         "x_takedown_rules": rules,
     });
+    let mut obj = obj;
+    if let Value::Object(m) = &mut obj {
+        crate::extension::declare(m);
+    }
     IntelObject::from_value(obj, None, source).map_err(|problems| IntelError::InvalidObjects {
         path: path.to_path_buf(),
         count: problems.len(),

@@ -152,12 +152,7 @@ impl IntelObject {
 
 /// The strictest TLP level among an object's `object_marking_refs`.
 pub fn tlp_of(obj: &Map<String, Value>) -> Option<Tlp> {
-    obj.get("object_marking_refs")?
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_str)
-        .filter_map(Tlp::from_marking_id)
-        .max()
+    obj.get("object_marking_refs")?.as_array()?.iter().filter_map(Value::as_str).filter_map(Tlp::from_marking_id).max()
 }
 
 fn json_kind(v: &Value) -> &'static str {

@@ -141,7 +141,9 @@ mod tests {
 
     #[test]
     fn malware_becomes_a_family_and_keeps_odd_labels() {
-        let m = up(json!({"type": "malware", "id": "malware--x", "created": "2019-03-25T17:30:17Z", "labels": ["malware"]}));
+        let m = up(
+            json!({"type": "malware", "id": "malware--x", "created": "2019-03-25T17:30:17Z", "labels": ["malware"]}),
+        );
         assert_eq!(m["spec_version"], "2.1");
         assert_eq!(m["is_family"], true);
         assert_eq!(m["labels"], json!(["malware"]));
@@ -151,7 +153,9 @@ mod tests {
 
     #[test]
     fn vocabulary_labels_move_to_types() {
-        let m = up(json!({"type": "indicator", "id": "indicator--x", "pattern": "[file:name = 'a']", "labels": ["malicious-activity"]}));
+        let m = up(
+            json!({"type": "indicator", "id": "indicator--x", "pattern": "[file:name = 'a']", "labels": ["malicious-activity"]}),
+        );
         assert_eq!(m["pattern_type"], "stix");
         assert_eq!(m["indicator_types"], json!(["malicious-activity"]));
         assert!(!m.contains_key("labels"));

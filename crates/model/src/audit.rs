@@ -30,8 +30,18 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 impl AuditEvent {
     /// The exact bytes the hash is computed over: each field length-prefixed, so that
     /// no two different rows share an encoding.
-    pub fn hashed_bytes(seq: u64, at: &str, actor: &str, verb: &str, object: &str, detail: &str, prev_hash: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + at.len() + actor.len() + verb.len() + object.len() + detail.len() + prev_hash.len());
+    pub fn hashed_bytes(
+        seq: u64,
+        at: &str,
+        actor: &str,
+        verb: &str,
+        object: &str,
+        detail: &str,
+        prev_hash: &str,
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            64 + at.len() + actor.len() + verb.len() + object.len() + detail.len() + prev_hash.len(),
+        );
         out.extend_from_slice(&seq.to_be_bytes());
         for field in [at, actor, verb, object, detail, prev_hash] {
             out.extend_from_slice(&(field.len() as u64).to_be_bytes());

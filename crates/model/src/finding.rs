@@ -8,12 +8,27 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Subject {
-    Host { name: String },
-    File { host: Option<String>, path: String, sha256: Option<String> },
+    Host {
+        name: String,
+    },
+    File {
+        host: Option<String>,
+        path: String,
+        sha256: Option<String>,
+    },
     /// A network endpoint: an address, and a port where one matters.
-    Endpoint { ip: String, port: Option<u16> },
-    Account { platform: Option<String>, id: String },
-    Person { id: String, email: Option<String> },
+    Endpoint {
+        ip: String,
+        port: Option<u16>,
+    },
+    Account {
+        platform: Option<String>,
+        id: String,
+    },
+    Person {
+        id: String,
+        email: Option<String>,
+    },
 }
 
 /// Why a finding was raised. Each detector fills the variant it knows; a finding
@@ -62,4 +77,3 @@ pub struct Finding {
     pub observed_at: Timestamp,
     pub tlp: Option<Tlp>,
 }
-

@@ -61,10 +61,7 @@ impl IndicatorKind {
 
     /// Network kinds feed the capture analysis and blocklists.
     pub fn is_network(self) -> bool {
-        matches!(
-            self,
-            IndicatorKind::Domain | IndicatorKind::Ipv4 | IndicatorKind::Ipv6 | IndicatorKind::Url
-        )
+        matches!(self, IndicatorKind::Domain | IndicatorKind::Ipv4 | IndicatorKind::Ipv6 | IndicatorKind::Url)
     }
 }
 

@@ -26,7 +26,13 @@ fn hash_row(seq: u64, at: &str, actor: &str, verb: &str, object: &str, detail: &
 
 /// Appends one event on `conn`, which may be a transaction: the event then commits
 /// or rolls back with the change it records.
-pub(crate) fn append(conn: &Connection, actor: &str, verb: &str, object: &str, detail: &str) -> Result<AuditEvent, StoreError> {
+pub(crate) fn append(
+    conn: &Connection,
+    actor: &str,
+    verb: &str,
+    object: &str,
+    detail: &str,
+) -> Result<AuditEvent, StoreError> {
     let last: Option<(u64, String)> = conn
         .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
@@ -103,14 +109,24 @@ impl Store {
         while let Some(r) = rows.next()? {
             count += 1;
             let seq: u64 = r.get(0)?;
-            let (at, actor, verb, object, detail, prev_hash, hash): (String, String, String, String, String, String, String) =
-                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+            let (at, actor, verb, object, detail, prev_hash, hash): (
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+            ) = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
             let broken = |reason: String| AuditReport { rows: count, first_broken: Some(BrokenRow { seq, reason }) };
             if seq != expected_seq {
                 return Ok(broken(format!("sequence jumps from {} to {seq}: rows are missing", expected_seq - 1)));
             }
             if prev_hash != prev {
-                return Ok(broken(format!("prev_hash {prev_hash} does not match the hash of row {} ({prev})", seq - 1)));
+                return Ok(broken(format!(
+                    "prev_hash {prev_hash} does not match the hash of row {} ({prev})",
+                    seq - 1
+                )));
             }
             let recomputed = hash_row(seq, &at, &actor, &verb, &object, &detail, &prev_hash);
             if recomputed != hash {
@@ -157,7 +173,11 @@ mod tests {
     fn an_edit_is_named_by_its_row() {
         let s = store_with_three();
         // Someone with the file drops the trigger and edits a row.
-        s.conn.execute_batch("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 2;").unwrap();
+        s.conn
+            .execute_batch(
+                "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 2;",
+            )
+            .unwrap();
         let report = s.verify_audit().unwrap();
         let broken = report.first_broken.unwrap();
         assert_eq!(broken.seq, 2);

@@ -32,7 +32,8 @@ impl Store {
 
     /// Campaigns by name.
     pub fn campaigns(&self) -> Result<Vec<Campaign>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT id, name, actor, description, tlp, created FROM campaigns ORDER BY name")?;
+        let mut stmt =
+            self.conn.prepare("SELECT id, name, actor, description, tlp, created FROM campaigns ORDER BY name")?;
         let rows = stmt.query_map([], |r| {
             let tlp: String = r.get(4)?;
             let created: String = r.get(5)?;

@@ -3,7 +3,9 @@ use std::path::PathBuf;
 /// Everything the store can fail at, with the context a person needs to act.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {path}: {source} (check the path and its permissions, or choose another with --db)")]
+    #[error(
+        "cannot open the database {path}: {source} (check the path and its permissions, or choose another with --db)"
+    )]
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("the database was written by a newer takedown (schema {found}, this build knows up to {known}); upgrade takedown")]
     TooNew { found: i64, known: i64 },

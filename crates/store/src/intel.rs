@@ -194,7 +194,8 @@ impl Store {
 
     /// Current objects per type.
     pub fn object_counts(&self) -> Result<BTreeMap<String, u64>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT type, COUNT(*) FROM stix_objects WHERE is_current = 1 GROUP BY type")?;
+        let mut stmt =
+            self.conn.prepare("SELECT type, COUNT(*) FROM stix_objects WHERE is_current = 1 GROUP BY type")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -55,7 +55,8 @@ impl Store {
 
     /// A store that lives only as long as this value: for tests and the demo.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let conn =
+            Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
         let mut store = Store { conn, path: None };
         store.migrate()?;
         Ok(store)

@@ -3,10 +3,8 @@
 use crate::{Store, StoreError};
 
 /// In order; the index + 1 is the schema version a migration brings the database to.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_audit_append_only.sql"),
-];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_audit_append_only.sql")];
 
 impl Store {
     pub(crate) fn migrate(&mut self) -> Result<(), StoreError> {
@@ -39,7 +37,10 @@ mod tests {
 
     #[test]
     fn migrations_run_once() -> Result<(), StoreError> {
-        let dir = tempfile::tempdir().map_err(|e| StoreError::Migration { version: 0, source: rusqlite::Error::InvalidPath(e.to_string().into()) })?;
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Migration {
+            version: 0,
+            source: rusqlite::Error::InvalidPath(e.to_string().into()),
+        })?;
         let path = dir.path().join("t.db");
         let first = Store::open(&path)?;
         assert_eq!(first.schema_version()?, MIGRATIONS.len() as i64);

@@ -22,7 +22,9 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<Exit> {
         AuditCommand::Verify => {
             let report = store.verify_audit()?;
             match (&report.first_broken, ctx.format) {
-                (None, OutputFormat::Text) => println!("audit trail intact: {} event(s), hash chain verified", report.rows),
+                (None, OutputFormat::Text) => {
+                    println!("audit trail intact: {} event(s), hash chain verified", report.rows)
+                }
                 (Some(b), OutputFormat::Text) => {
                     println!("audit trail BROKEN at row {}: {}", b.seq, b.reason);
                 }

@@ -23,7 +23,10 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
     let profile = knowledge::profile(&lookup, "ZINC")?;
     let chains = knowledge::why(&lookup, "ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa")?;
     if ctx.format != OutputFormat::Text {
-        print_json(ctx.format, &serde_json::json!({ "db": db, "imported": imported, "profile": profile, "why": chains }))?;
+        print_json(
+            ctx.format,
+            &serde_json::json!({ "db": db, "imported": imported, "profile": profile, "why": chains }),
+        )?;
         return Ok(Exit::Clean);
     }
     println!("{}", style.bold("takedown demo — know the adversary"));
@@ -35,7 +38,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
     println!("{}", style.bold("$ takedown intel show ZINC"));
     match &profile {
         Some(p) => {
-            println!("{} ({}), also known as {}", p.name, p.type_, p.aliases.iter().cloned().collect::<Vec<_>>().join(", "));
+            println!(
+                "{} ({}), also known as {}",
+                p.name,
+                p.type_,
+                p.aliases.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
             for m in &p.related {
                 println!("  uses {} ({})", m.name, m.type_);
             }

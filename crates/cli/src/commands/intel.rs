@@ -120,7 +120,9 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
     if files.is_empty() {
         bail!("no intel files in {}: expected .json, .json.gz, .yar or signature-base IOC .txt files", list(inputs));
     }
+    let started = std::time::Instant::now();
     let results = read_all(&files);
+    tracing::info!(elapsed = ?started.elapsed(), files = files.len(), "read and checked");
     let mut errors = Vec::new();
     let mut read_ok = Vec::new();
     for r in results {
@@ -163,7 +165,9 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
         files: files.iter().map(|p| p.display().to_string()).collect(),
         objects,
     };
+    let stored = std::time::Instant::now();
     let summary = store.import(&batch)?;
+    tracing::info!(elapsed = ?stored.elapsed(), "stored");
     match ctx.format {
         OutputFormat::Text => {
             let style = Style::stdout();
@@ -214,10 +218,7 @@ fn list(paths: &[PathBuf]) -> String {
 fn export(ctx: &Context, output: Option<&Path>) -> anyhow::Result<Exit> {
     let mut store = ctx.open_store()?;
     ensure_builtin(&mut store)?;
-    let items = store
-        .current_objects(None)?
-        .into_iter()
-        .map(|o| ExportItem { json: o.json, tlp: o.tlp });
+    let items = store.current_objects(None)?.into_iter().map(|o| ExportItem { json: o.json, tlp: o.tlp });
     let stats = match output {
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -284,12 +285,23 @@ fn print_profile(p: &Profile) {
         println!();
         println!("  {}", wrap(&strip_citations(d), 88, "  "));
     }
-    let (title, related) = if p.type_ == "malware" || p.type_ == "tool" { ("Used by", &p.related) } else { ("Malware and tools", &p.related) };
+    let (title, related) = if p.type_ == "malware" || p.type_ == "tool" {
+        ("Used by", &p.related)
+    } else {
+        ("Malware and tools", &p.related)
+    };
     println!();
     println!("{} ({})", style.bold(title), related.len());
     for m in related {
         let attack = m.attack_id.as_deref().unwrap_or("");
-        println!("  {:<28} {:<14} {:<6} {:<22} {}", m.name, m.type_, attack, confidence(m.confidence), style.dim(&m.source));
+        println!(
+            "  {:<28} {:<14} {:<6} {:<22} {}",
+            m.name,
+            m.type_,
+            attack,
+            confidence(m.confidence),
+            style.dim(&m.source)
+        );
     }
     println!();
     println!("{} ({})", style.bold("Techniques"), p.techniques.len());
@@ -300,7 +312,14 @@ fn print_profile(p: &Profile) {
     println!("{} ({})", style.bold("Indicators"), p.indicators.len());
     for i in &p.indicators {
         let via = i.via.as_deref().map(|v| format!(" via {v}")).unwrap_or_default();
-        println!("  {:<13} {:<66} {:<22} {}{}", i.kind, truncate(&i.value, 66), confidence(i.confidence), style.dim(&i.source), via);
+        println!(
+            "  {:<13} {:<66} {:<22} {}{}",
+            i.kind,
+            truncate(&i.value, 66),
+            confidence(i.confidence),
+            style.dim(&i.source),
+            via
+        );
     }
 }
 

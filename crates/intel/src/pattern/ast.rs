@@ -157,10 +157,7 @@ impl Timestamp {
     /// calendar (no 30 February).
     pub(crate) fn parse(text: &str) -> Option<Timestamp> {
         let b = text.as_bytes();
-        let digits = |from: usize, to: usize| {
-            b.get(from..to)
-                .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-        };
+        let digits = |from: usize, to: usize| b.get(from..to).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
         let two = |at: usize| -> Option<u32> {
             match b.get(at..at + 2)? {
                 [x, y] if x.is_ascii_digit() && y.is_ascii_digit() => {
@@ -180,12 +177,7 @@ impl Timestamp {
             return None;
         }
         let (month, day, hour, minute, second) = (two(5)?, two(8)?, two(11)?, two(14)?, two(17)?);
-        if !(1..=12).contains(&month)
-            || !(1..=31).contains(&day)
-            || hour > 23
-            || minute > 59
-            || second > 60
-        {
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
             return None;
         }
         match b.get(19..b.len() - 1) {
@@ -195,11 +187,7 @@ impl Timestamp {
         }
         // chrono checks the day exists in that month and year, and gives the instant.
         let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
-        Some(Timestamp {
-            text: text.to_string(),
-            seconds: at.timestamp(),
-            nanos: at.timestamp_subsec_nanos(),
-        })
+        Some(Timestamp { text: text.to_string(), seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() })
     }
 
     /// The text between the quotes, as written.
@@ -290,9 +278,7 @@ impl fmt::Display for ObservationExpr {
             ObservationExpr::Observation(c) => write!(f, "[{c}]"),
             ObservationExpr::And(xs) => write_joined(f, xs, "AND", child, |f, x| x.fmt(f)),
             ObservationExpr::Or(xs) => write_joined(f, xs, "OR", child, |f, x| x.fmt(f)),
-            ObservationExpr::FollowedBy(xs) => {
-                write_joined(f, xs, "FOLLOWEDBY", child, |f, x| x.fmt(f))
-            }
+            ObservationExpr::FollowedBy(xs) => write_joined(f, xs, "FOLLOWEDBY", child, |f, x| x.fmt(f)),
             ObservationExpr::Qualified(inner, qualifiers) => {
                 if observation_rank(inner) < rank {
                     write!(f, "({inner})")?;
@@ -388,9 +374,7 @@ impl fmt::Display for ObjectPath {
 /// is not a keyword.
 fn is_plain_key(k: &str) -> bool {
     let mut bytes = k.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
         && !is_keyword(k)
 }

@@ -97,10 +97,7 @@ pub(crate) struct Lexer<'a> {
 }
 
 fn error(offset: usize, message: impl Into<String>) -> PatternError {
-    PatternError {
-        offset,
-        message: message.into(),
-    }
+    PatternError { offset, message: message.into() }
 }
 
 impl<'a> Lexer<'a> {
@@ -130,10 +127,7 @@ impl<'a> Lexer<'a> {
                     match body.find("*/") {
                         Some(end) => self.pos += 2 + end + 2,
                         None => {
-                            return Err(error(
-                                self.pos,
-                                "unterminated comment: no */ before the end of the pattern",
-                            ))
+                            return Err(error(self.pos, "unterminated comment: no */ before the end of the pattern"))
                         }
                     }
                 }
@@ -153,11 +147,7 @@ impl<'a> Lexer<'a> {
         self.skip_trivia()?;
         let start = self.pos;
         let Some(c) = self.char_at(start) else {
-            return Ok(Token {
-                kind: TokenKind::End,
-                start,
-                text: "",
-            });
+            return Ok(Token { kind: TokenKind::End, start, text: "" });
         };
         let next = self.byte(start + 1);
         let (kind, len) = match c {
@@ -190,11 +180,7 @@ impl<'a> Lexer<'a> {
             other => (TokenKind::Other(other), other.len_utf8()),
         };
         self.pos = start + len;
-        Ok(Token {
-            kind,
-            start,
-            text: self.slice(start, self.pos),
-        })
+        Ok(Token { kind, start, text: self.slice(start, self.pos) })
     }
 
     /// `'...'` with `\'` and `\\` the only escapes, as the grammar has it.
@@ -204,12 +190,7 @@ impl<'a> Lexer<'a> {
         let (mut i, mut run) = (body, body);
         loop {
             match self.byte(i) {
-                None => {
-                    return Err(error(
-                        start,
-                        "unterminated string: no closing ' before the end of the pattern",
-                    ))
-                }
+                None => return Err(error(start, "unterminated string: no closing ' before the end of the pattern")),
                 Some(b'\'') => {
                     let value = match owned {
                         Some(mut s) => {
@@ -229,10 +210,11 @@ impl<'a> Lexer<'a> {
                         run = i;
                     }
                     _ => {
-                        let found = self
-                            .char_at(i + 1)
-                            .map_or("end of pattern".into(), |c| format!("'\\{c}'"));
-                        return Err(error(i, format!("expected \\' or \\\\ (the only escapes in a string), found {found}")));
+                        let found = self.char_at(i + 1).map_or("end of pattern".into(), |c| format!("'\\{c}'"));
+                        return Err(error(
+                            i,
+                            format!("expected \\' or \\\\ (the only escapes in a string), found {found}"),
+                        ));
                     }
                 },
                 Some(_) => i += 1,
@@ -243,28 +225,16 @@ impl<'a> Lexer<'a> {
     /// Integers (`0` or no leading zeros, optional sign) and floats (`[+-]?[0-9]*.[0-9]+`);
     /// a lone `.`, `+` or `-` is punctuation.
     fn number(&self, start: usize, first: char) -> Result<(TokenKind<'a>, usize), PatternError> {
-        let digits_from = |from: usize| {
-            (from..)
-                .find(|&i| !self.byte(i).is_some_and(|b| b.is_ascii_digit()))
-                .unwrap_or(from)
-        };
-        let int_start = if first == '+' || first == '-' {
-            start + 1
-        } else {
-            start
-        };
+        let digits_from =
+            |from: usize| (from..).find(|&i| !self.byte(i).is_some_and(|b| b.is_ascii_digit())).unwrap_or(from);
+        let int_start = if first == '+' || first == '-' { start + 1 } else { start };
         let int_end = digits_from(int_start);
-        if self.byte(int_end) == Some(b'.')
-            && self.byte(int_end + 1).is_some_and(|b| b.is_ascii_digit())
-        {
+        if self.byte(int_end) == Some(b'.') && self.byte(int_end + 1).is_some_and(|b| b.is_ascii_digit()) {
             let end = digits_from(int_end + 1);
             let text = self.slice(start, end);
             return match text.parse::<f64>() {
                 Ok(x) if x.is_finite() => Ok((TokenKind::Float(x), end - start)),
-                _ => Err(error(
-                    start,
-                    format!("number {text} is too large for a 64-bit float"),
-                )),
+                _ => Err(error(start, format!("number {text} is too large for a 64-bit float"))),
             };
         }
         if int_end == int_start {
@@ -275,17 +245,11 @@ impl<'a> Lexer<'a> {
         }
         let text = self.slice(start, int_end);
         if int_end - int_start > 1 && self.byte(int_start) == Some(b'0') {
-            return Err(error(
-                start,
-                format!("expected an integer without leading zeros, found {text}"),
-            ));
+            return Err(error(start, format!("expected an integer without leading zeros, found {text}")));
         }
         match text.parse::<i64>() {
             Ok(n) => Ok((TokenKind::Int(n), int_end - start)),
-            Err(_) => Err(error(
-                start,
-                format!("integer {text} does not fit in 64 bits"),
-            )),
+            Err(_) => Err(error(start, format!("integer {text} does not fit in 64 bits"))),
         }
     }
 
@@ -296,9 +260,7 @@ impl<'a> Lexer<'a> {
         let Some(close) = rest.find('\'') else {
             return Err(error(
                 start,
-                format!(
-                    "unterminated {prefix}'' constant: no closing ' before the end of the pattern"
-                ),
+                format!("unterminated {prefix}'' constant: no closing ' before the end of the pattern"),
             ));
         };
         let body = self.slice(body_start, body_start + close);
@@ -312,18 +274,19 @@ impl<'a> Lexer<'a> {
                 match hex::decode(body) {
                     Ok(bytes) => TokenKind::Hex(bytes),
                     Err(_) => {
-                        return Err(error(start, format!("expected an even number of hex digits in h'' constant, found {}", body.len())))
+                        return Err(error(
+                            start,
+                            format!("expected an even number of hex digits in h'' constant, found {}", body.len()),
+                        ))
                     }
                 }
             }
             'b' => match decode_base64(body) {
                 Some(bytes) => TokenKind::Binary(bytes),
-                None => {
-                    return Err(error(
-                        start,
-                        "expected base64 in b'' constant (A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)",
-                    ))
-                }
+                None => return Err(error(
+                    start,
+                    "expected base64 in b'' constant (A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)",
+                )),
             },
             _ => match Timestamp::parse(body) {
                 Some(t) => TokenKind::Time(t),
@@ -388,9 +351,7 @@ pub(crate) fn encode_base64(bytes: &[u8]) -> String {
         for i in 0..4 {
             if i <= chunk.len() {
                 let index = (n >> (18 - 6 * i)) & 63;
-                out.push(char::from(
-                    BASE64.get(index as usize).copied().unwrap_or(b'A'),
-                ));
+                out.push(char::from(BASE64.get(index as usize).copied().unwrap_or(b'A')));
             } else {
                 out.push('=');
             }

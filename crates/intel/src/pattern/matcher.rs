@@ -6,9 +6,7 @@
 //! the parts; parts with no type in common are checked on their own. OR needs no
 //! binding, since any object may satisfy either side.
 
-use super::ast::{
-    CompareOp, Comparison, ComparisonExpr, Constant, ObservationExpr, PathStep, Test,
-};
+use super::ast::{CompareOp, Comparison, ComparisonExpr, Constant, ObservationExpr, PathStep, Test};
 use super::lexer::decode_base64;
 use super::MAX_EVAL_STEPS;
 use serde_json::{Map, Value};
@@ -18,10 +16,7 @@ type Object = Map<String, Value>;
 
 pub(crate) fn matches(expr: &ObservationExpr, observation: &[Value]) -> bool {
     let objects = Objects::new(observation);
-    let mut ctx = Ctx {
-        objects: &objects,
-        steps_left: MAX_EVAL_STEPS,
-    };
+    let mut ctx = Ctx { objects: &objects, steps_left: MAX_EVAL_STEPS };
     observation_holds(expr, &mut ctx)
 }
 
@@ -46,10 +41,7 @@ impl<'v> Objects<'v> {
     }
 
     fn of(&self, object_type: &str) -> &[&'v Object] {
-        self.groups
-            .iter()
-            .find(|(t, _)| *t == object_type)
-            .map_or(&[], |(_, m)| m.as_slice())
+        self.groups.iter().find(|(t, _)| *t == object_type).map_or(&[], |(_, m)| m.as_slice())
     }
 }
 
@@ -72,9 +64,7 @@ fn observation_holds(expr: &ObservationExpr, ctx: &mut Ctx<'_, '_>) -> bool {
     match expr {
         ObservationExpr::Observation(c) => solve(c, &mut Vec::new(), ctx),
         // With a single observation there is no order in time: FOLLOWEDBY is AND.
-        ObservationExpr::And(xs) | ObservationExpr::FollowedBy(xs) => {
-            xs.iter().all(|x| observation_holds(x, ctx))
-        }
+        ObservationExpr::And(xs) | ObservationExpr::FollowedBy(xs) => xs.iter().all(|x| observation_holds(x, ctx)),
         ObservationExpr::Or(xs) => xs.iter().any(|x| observation_holds(x, ctx)),
         // Time windows and repetition need a stream of observations; one observation
         // satisfies the qualified expression when it satisfies the expression.
@@ -86,11 +76,7 @@ fn observation_holds(expr: &ObservationExpr, ctx: &mut Ctx<'_, '_>) -> bool {
 /// observation has no object of that type).
 type Bindings<'p, 'v> = Vec<(&'p str, Option<&'v Object>)>;
 
-fn solve<'p, 'v>(
-    expr: &'p ComparisonExpr,
-    bound: &mut Bindings<'p, 'v>,
-    ctx: &mut Ctx<'_, 'v>,
-) -> bool {
+fn solve<'p, 'v>(expr: &'p ComparisonExpr, bound: &mut Bindings<'p, 'v>, ctx: &mut Ctx<'_, 'v>) -> bool {
     if !ctx.spend(1) {
         return false;
     }
@@ -110,11 +96,7 @@ fn solve<'p, 'v>(
     }
 }
 
-fn solve_and<'p, 'v>(
-    parts: &'p [ComparisonExpr],
-    bound: &mut Bindings<'p, 'v>,
-    ctx: &mut Ctx<'_, 'v>,
-) -> bool {
+fn solve_and<'p, 'v>(parts: &'p [ComparisonExpr], bound: &mut Bindings<'p, 'v>, ctx: &mut Ctx<'_, 'v>) -> bool {
     // Checked here too, not only per comparison: binding loops must stop as soon as
     // the budget is gone, or they would go on enumerating with nothing to check.
     if !ctx.spend(1) {
@@ -171,17 +153,11 @@ fn shared_free_type<'p>(
                         }
                     }
                 }
-                ComparisonExpr::And(xs) | ComparisonExpr::Or(xs) => {
-                    xs.iter().find_map(|x| self.part(x, part))
-                }
+                ComparisonExpr::And(xs) | ComparisonExpr::Or(xs) => xs.iter().find_map(|x| self.part(x, part)),
             }
         }
     }
-    let mut walk = Walk {
-        bound,
-        seen: Vec::new(),
-        visits: 0,
-    };
+    let mut walk = Walk { bound, seen: Vec::new(), visits: 0 };
     let found = parts.iter().enumerate().find_map(|(i, p)| walk.part(p, i));
     ctx.spend(walk.visits);
     found
@@ -222,9 +198,7 @@ fn any_value(obj: &Object, steps: &[PathStep], mut pred: impl FnMut(&Value) -> b
                         || (i == 0 && first == "hashes");
                     value.as_object().and_then(|m| lookup(m, k, under_hashes))
                 }
-                PathStep::Index(n) => usize::try_from(*n)
-                    .ok()
-                    .and_then(|n| value.as_array()?.get(n)),
+                PathStep::Index(n) => usize::try_from(*n).ok().and_then(|n| value.as_array()?.get(n)),
                 PathStep::AnyIndex => {
                     if let Some(items) = value.as_array() {
                         pending.extend(items.iter().rev().map(|item| (item, i + 1)));
@@ -251,24 +225,13 @@ fn any_value(obj: &Object, steps: &[PathStep], mut pred: impl FnMut(&Value) -> b
 /// A dictionary lookup; under `hashes` the algorithm name also matches loosely
 /// (`SHA256`, `sha-256` and `SHA-256` are one key), since feeds spell them every way.
 fn lookup<'v>(map: &'v Object, key: &str, under_hashes: bool) -> Option<&'v Value> {
-    map.get(key).or_else(|| {
-        under_hashes
-            .then(|| {
-                map.iter()
-                    .find(|(k, _)| hash_name_eq(k, key))
-                    .map(|(_, v)| v)
-            })
-            .flatten()
-    })
+    map.get(key)
+        .or_else(|| under_hashes.then(|| map.iter().find(|(k, _)| hash_name_eq(k, key)).map(|(_, v)| v)).flatten())
 }
 
 fn hash_name_eq(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.bytes()
-            .filter(|b| b.is_ascii_alphanumeric())
-            .map(|b| b.to_ascii_uppercase())
-            .collect::<Vec<u8>>()
-    };
+    let norm =
+        |s: &str| s.bytes().filter(|b| b.is_ascii_alphanumeric()).map(|b| b.to_ascii_uppercase()).collect::<Vec<u8>>();
     norm(a) == norm(b)
 }
 
@@ -330,11 +293,9 @@ fn value_test(test: &Test, v: &Value, hint: Hint, ctx: &mut Ctx<'_, '_>) -> Opti
 /// Orders a JSON value against a constant, or `None` if their types differ.
 fn compare(v: &Value, c: &Constant, hint: Hint) -> Option<Ordering> {
     match (c, v) {
-        (Constant::String(s), Value::String(x)) if hint == Hint::Hash => Some(
-            x.bytes()
-                .map(|b| b.to_ascii_lowercase())
-                .cmp(s.bytes().map(|b| b.to_ascii_lowercase())),
-        ),
+        (Constant::String(s), Value::String(x)) if hint == Hint::Hash => {
+            Some(x.bytes().map(|b| b.to_ascii_lowercase()).cmp(s.bytes().map(|b| b.to_ascii_lowercase())))
+        }
         (Constant::String(s), Value::String(x)) => Some(x.as_str().cmp(s.as_str())),
         (Constant::Integer(i), Value::Number(n)) => match (n.as_i64(), n.as_u64()) {
             (Some(x), _) => Some(x.cmp(i)),
@@ -347,12 +308,8 @@ fn compare(v: &Value, c: &Constant, hint: Hint) -> Option<Ordering> {
             let at = chrono::DateTime::parse_from_rfc3339(x).ok()?;
             Some((at.timestamp(), at.timestamp_subsec_nanos()).cmp(&t.instant()))
         }
-        (Constant::Binary(bytes), Value::String(x)) => {
-            Some(value_bytes(x, hint, false)?.as_slice().cmp(bytes))
-        }
-        (Constant::Hex(bytes), Value::String(x)) => {
-            Some(value_bytes(x, hint, true)?.as_slice().cmp(bytes))
-        }
+        (Constant::Binary(bytes), Value::String(x)) => Some(value_bytes(x, hint, false)?.as_slice().cmp(bytes)),
+        (Constant::Hex(bytes), Value::String(x)) => Some(value_bytes(x, hint, true)?.as_slice().cmp(bytes)),
         _ => None,
     }
 }
@@ -414,8 +371,7 @@ fn like(pattern: &str, text: &str, ctx: &mut Ctx<'_, '_>) -> bool {
             None => return false,
         }
     }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&b| b == b'%'))
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|&b| b == b'%'))
 }
 
 /// An IPv4 or IPv6 address block: an address with an optional `/prefix`.
@@ -430,41 +386,25 @@ pub(crate) struct Cidr {
 impl Cidr {
     pub(crate) fn parse(s: &str) -> Option<Cidr> {
         let (addr, prefix) = match s.split_once('/') {
-            Some((a, p))
-                if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) =>
-            {
+            Some((a, p)) if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => {
                 (a, p.parse().ok())
             }
             Some(_) => return None,
             None => (s, None),
         };
         let (v6, addr, bits) = if addr.contains(':') {
-            (
-                true,
-                u128::from(addr.parse::<std::net::Ipv6Addr>().ok()?),
-                128,
-            )
+            (true, u128::from(addr.parse::<std::net::Ipv6Addr>().ok()?), 128)
         } else {
-            (
-                false,
-                u128::from(u32::from(addr.parse::<std::net::Ipv4Addr>().ok()?)),
-                32,
-            )
+            (false, u128::from(u32::from(addr.parse::<std::net::Ipv4Addr>().ok()?)), 32)
         };
         let prefix = prefix.unwrap_or(bits);
-        (prefix <= bits).then_some(Cidr {
-            v6,
-            addr,
-            prefix: prefix + (128 - bits),
-        })
+        (prefix <= bits).then_some(Cidr { v6, addr, prefix: prefix + (128 - bits) })
     }
 
     /// Whether `other` lies wholly inside this block. Prefixes are held as if on
     /// 128 bits, so one mask works for both families.
     pub(crate) fn contains(&self, other: &Cidr) -> bool {
         let mask = u128::MAX.checked_shl(128 - self.prefix).unwrap_or(0);
-        self.v6 == other.v6
-            && self.prefix <= other.prefix
-            && (self.addr & mask) == (other.addr & mask)
+        self.v6 == other.v6 && self.prefix <= other.prefix && (self.addr & mask) == (other.addr & mask)
     }
 }

@@ -77,8 +77,8 @@ mod parser;
 mod tests;
 
 pub use ast::{
-    CompareOp, Comparison, ComparisonExpr, Constant, ObjectPath, ObservationExpr, PathStep,
-    PatternRegex, Qualifier, Test, Timestamp,
+    CompareOp, Comparison, ComparisonExpr, Constant, ObjectPath, ObservationExpr, PathStep, PatternRegex, Qualifier,
+    Test, Timestamp,
 };
 
 use std::collections::BTreeSet;
@@ -172,12 +172,7 @@ impl Pattern {
         let ObservationExpr::Observation(ComparisonExpr::Comparison(c)) = &self.expr else {
             return None;
         };
-        let Comparison {
-            path,
-            negated: false,
-            test: Test::Compare(CompareOp::Eq, Constant::String(value)),
-        } = c
-        else {
+        let Comparison { path, negated: false, test: Test::Compare(CompareOp::Eq, Constant::String(value)) } = c else {
             return None;
         };
         if value.is_empty() {
@@ -185,28 +180,20 @@ impl Pattern {
         }
         let key = |k: &PathStep, name: &str| matches!(k, PathStep::Key(s) if s == name);
         let kind = match (path.object_type.as_str(), path.steps.as_slice()) {
-            ("file", [h, PathStep::Key(algorithm)]) if key(h, "hashes") => {
-                return simple_hash(algorithm, value)
-            }
+            ("file", [h, PathStep::Key(algorithm)]) if key(h, "hashes") => return simple_hash(algorithm, value),
             ("file", [k]) if key(k, "name") => IndicatorKind::FileName,
             ("domain-name", [k]) if key(k, "value") => {
                 let domain = value.trim_end_matches('.').to_ascii_lowercase();
                 return (!domain.is_empty()).then_some((IndicatorKind::Domain, domain));
             }
             ("ipv4-addr", [k]) if key(k, "value") => IndicatorKind::Ipv4,
-            ("ipv6-addr", [k]) if key(k, "value") => {
-                return Some((IndicatorKind::Ipv6, value.to_ascii_lowercase()))
-            }
+            ("ipv6-addr", [k]) if key(k, "value") => return Some((IndicatorKind::Ipv6, value.to_ascii_lowercase())),
             ("url", [k]) if key(k, "value") => IndicatorKind::Url,
-            ("user-account", [k]) if key(k, "account_login") || key(k, "user_id") => {
-                IndicatorKind::Account
-            }
+            ("user-account", [k]) if key(k, "account_login") || key(k, "user_id") => IndicatorKind::Account,
             ("mutex", [k]) if key(k, "name") => IndicatorKind::Mutex,
             ("windows-registry-key", [k]) if key(k, "key") => IndicatorKind::RegistryKey,
             ("process", [e, s, n])
-                if key(e, "extensions")
-                    && key(s, "windows-service-ext")
-                    && key(n, "service_name") =>
+                if key(e, "extensions") && key(s, "windows-service-ext") && key(n, "service_name") =>
             {
                 IndicatorKind::Service
             }
@@ -218,10 +205,7 @@ impl Pattern {
     /// The SCO types the pattern's comparisons name, so callers can index patterns
     /// by the objects they need.
     pub fn object_types(&self) -> BTreeSet<String> {
-        self.comparisons()
-            .into_iter()
-            .map(|c| c.path.object_type.clone())
-            .collect()
+        self.comparisons().into_iter().map(|c| c.path.object_type.clone()).collect()
     }
 
     /// Every comparison, in the order written. Each has its object type and path
@@ -231,17 +215,13 @@ impl Pattern {
         fn comparisons_in<'p>(e: &'p ComparisonExpr, out: &mut Vec<&'p Comparison>) {
             match e {
                 ComparisonExpr::Comparison(c) => out.push(c),
-                ComparisonExpr::And(xs) | ComparisonExpr::Or(xs) => {
-                    xs.iter().for_each(|x| comparisons_in(x, out))
-                }
+                ComparisonExpr::And(xs) | ComparisonExpr::Or(xs) => xs.iter().for_each(|x| comparisons_in(x, out)),
             }
         }
         fn observations_in<'p>(e: &'p ObservationExpr, out: &mut Vec<&'p Comparison>) {
             match e {
                 ObservationExpr::Observation(c) => comparisons_in(c, out),
-                ObservationExpr::And(xs)
-                | ObservationExpr::Or(xs)
-                | ObservationExpr::FollowedBy(xs) => {
+                ObservationExpr::And(xs) | ObservationExpr::Or(xs) | ObservationExpr::FollowedBy(xs) => {
                     xs.iter().for_each(|x| observations_in(x, out))
                 }
                 ObservationExpr::Qualified(inner, _) => observations_in(inner, out),
@@ -261,17 +241,12 @@ impl Pattern {
 }
 
 fn simple_hash(algorithm: &str, value: &str) -> Option<(IndicatorKind, String)> {
-    let name: String = algorithm
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let name: String = algorithm.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
     let (kind, len) = match name.as_str() {
         "MD5" => (IndicatorKind::Md5, 32),
         "SHA1" => (IndicatorKind::Sha1, 40),
         "SHA256" => (IndicatorKind::Sha256, 64),
         _ => return None,
     };
-    (value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| (kind, value.to_ascii_lowercase()))
+    (value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit())).then(|| (kind, value.to_ascii_lowercase()))
 }

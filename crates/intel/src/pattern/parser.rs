@@ -21,33 +21,23 @@
 //! which bounds the recursion (and so the stack) whatever the input.
 
 use super::ast::{
-    CompareOp, Comparison, ComparisonExpr, Constant, ObjectPath, ObservationExpr, PathStep,
-    PatternRegex, Qualifier, Test,
+    CompareOp, Comparison, ComparisonExpr, Constant, ObjectPath, ObservationExpr, PathStep, PatternRegex, Qualifier,
+    Test,
 };
 use super::lexer::{is_keyword, Lexer, Token, TokenKind};
-use super::{
-    PatternError, MAX_DEPTH, MAX_LIST_LEN, MAX_PATTERN_LEN, MAX_REGEX_SIZE,
-    MAX_TYPES_PER_OBSERVATION,
-};
+use super::{PatternError, MAX_DEPTH, MAX_LIST_LEN, MAX_PATTERN_LEN, MAX_REGEX_SIZE, MAX_TYPES_PER_OBSERVATION};
 use std::borrow::Cow;
 
 pub(crate) fn parse(input: &str) -> Result<ObservationExpr, PatternError> {
     if input.len() > MAX_PATTERN_LEN {
         return Err(PatternError {
             offset: MAX_PATTERN_LEN,
-            message: format!(
-                "pattern is {} bytes, over the limit of {MAX_PATTERN_LEN}",
-                input.len()
-            ),
+            message: format!("pattern is {} bytes, over the limit of {MAX_PATTERN_LEN}", input.len()),
         });
     }
     let mut lexer = Lexer::new(input);
     let tok = lexer.next_token()?;
-    let mut parser = Parser {
-        lexer,
-        tok,
-        depth: 0,
-    };
+    let mut parser = Parser { lexer, tok, depth: 0 };
     let expr = parser.followed_by()?;
     if parser.tok.kind != TokenKind::End {
         return Err(parser.expected("AND, OR, FOLLOWEDBY, a qualifier or the end of the pattern"));
@@ -69,10 +59,7 @@ impl<'a> Parser<'a> {
     }
 
     fn expected(&self, what: &str) -> PatternError {
-        PatternError {
-            offset: self.tok.start,
-            message: format!("expected {what}, found {}", self.tok.describe()),
-        }
+        PatternError { offset: self.tok.start, message: format!("expected {what}, found {}", self.tok.describe()) }
     }
 
     fn at_word(&self, word: &str) -> bool {
@@ -110,44 +97,26 @@ impl<'a> Parser<'a> {
 
     fn followed_by(&mut self) -> Result<ObservationExpr, PatternError> {
         let first = self.obs_or()?;
-        self.rest_of_list(
-            first,
-            "FOLLOWEDBY",
-            Self::obs_or,
-            ObservationExpr::FollowedBy,
-            |e| match e {
-                ObservationExpr::FollowedBy(xs) => Ok(xs),
-                other => Err(other),
-            },
-        )
+        self.rest_of_list(first, "FOLLOWEDBY", Self::obs_or, ObservationExpr::FollowedBy, |e| match e {
+            ObservationExpr::FollowedBy(xs) => Ok(xs),
+            other => Err(other),
+        })
     }
 
     fn obs_or(&mut self) -> Result<ObservationExpr, PatternError> {
         let first = self.obs_and()?;
-        self.rest_of_list(
-            first,
-            "OR",
-            Self::obs_and,
-            ObservationExpr::Or,
-            |e| match e {
-                ObservationExpr::Or(xs) => Ok(xs),
-                other => Err(other),
-            },
-        )
+        self.rest_of_list(first, "OR", Self::obs_and, ObservationExpr::Or, |e| match e {
+            ObservationExpr::Or(xs) => Ok(xs),
+            other => Err(other),
+        })
     }
 
     fn obs_and(&mut self) -> Result<ObservationExpr, PatternError> {
         let first = self.qualified()?;
-        self.rest_of_list(
-            first,
-            "AND",
-            Self::qualified,
-            ObservationExpr::And,
-            |e| match e {
-                ObservationExpr::And(xs) => Ok(xs),
-                other => Err(other),
-            },
-        )
+        self.rest_of_list(first, "AND", Self::qualified, ObservationExpr::And, |e| match e {
+            ObservationExpr::And(xs) => Ok(xs),
+            other => Err(other),
+        })
     }
 
     /// Parses `(op item)*` after `first`, flattening nested runs of the same
@@ -201,10 +170,7 @@ impl<'a> Parser<'a> {
                 self.enter()?;
                 self.bump()?;
                 let expr = self.cmp_or()?;
-                self.expect(
-                    TokenKind::RBracket,
-                    "']' to close the observation expression",
-                )?;
+                self.expect(TokenKind::RBracket, "']' to close the observation expression")?;
                 self.depth -= 1;
                 if count_types(&expr) > MAX_TYPES_PER_OBSERVATION {
                     return Err(self.expected_limit(format!(
@@ -217,10 +183,7 @@ impl<'a> Parser<'a> {
                 self.enter()?;
                 self.bump()?;
                 let expr = self.followed_by()?;
-                self.expect(
-                    TokenKind::RParen,
-                    "')' to close the parenthesised observation expressions",
-                )?;
+                self.expect(TokenKind::RParen, "')' to close the parenthesised observation expressions")?;
                 self.depth -= 1;
                 Ok(expr)
             }
@@ -229,10 +192,7 @@ impl<'a> Parser<'a> {
     }
 
     fn expected_limit(&self, what: String) -> PatternError {
-        PatternError {
-            offset: self.tok.start,
-            message: format!("expected {what}, found more"),
-        }
+        PatternError { offset: self.tok.start, message: format!("expected {what}, found more") }
     }
 
     fn qualifier(&mut self) -> Result<Option<Qualifier>, PatternError> {
@@ -293,30 +253,18 @@ impl<'a> Parser<'a> {
 
     fn cmp_or(&mut self) -> Result<ComparisonExpr, PatternError> {
         let first = self.cmp_and()?;
-        self.rest_of_list(
-            first,
-            "OR",
-            Self::cmp_and,
-            ComparisonExpr::Or,
-            |e| match e {
-                ComparisonExpr::Or(xs) => Ok(xs),
-                other => Err(other),
-            },
-        )
+        self.rest_of_list(first, "OR", Self::cmp_and, ComparisonExpr::Or, |e| match e {
+            ComparisonExpr::Or(xs) => Ok(xs),
+            other => Err(other),
+        })
     }
 
     fn cmp_and(&mut self) -> Result<ComparisonExpr, PatternError> {
         let first = self.cmp_primary()?;
-        self.rest_of_list(
-            first,
-            "AND",
-            Self::cmp_primary,
-            ComparisonExpr::And,
-            |e| match e {
-                ComparisonExpr::And(xs) => Ok(xs),
-                other => Err(other),
-            },
-        )
+        self.rest_of_list(first, "AND", Self::cmp_primary, ComparisonExpr::And, |e| match e {
+            ComparisonExpr::And(xs) => Ok(xs),
+            other => Err(other),
+        })
     }
 
     fn cmp_primary(&mut self) -> Result<ComparisonExpr, PatternError> {
@@ -324,29 +272,18 @@ impl<'a> Parser<'a> {
             self.enter()?;
             self.bump()?;
             let expr = self.cmp_or()?;
-            self.expect(
-                TokenKind::RParen,
-                "')' to close the parenthesised comparison expression",
-            )?;
+            self.expect(TokenKind::RParen, "')' to close the parenthesised comparison expression")?;
             self.depth -= 1;
             return Ok(expr);
         }
         if self.eat_word("EXISTS")? {
             let path = self.path()?;
-            return Ok(ComparisonExpr::Comparison(Comparison {
-                path,
-                negated: false,
-                test: Test::Exists,
-            }));
+            return Ok(ComparisonExpr::Comparison(Comparison { path, negated: false, test: Test::Exists }));
         }
         let path = self.path()?;
         let negated = self.eat_word("NOT")?;
         let test = self.test()?;
-        Ok(ComparisonExpr::Comparison(Comparison {
-            path,
-            negated,
-            test,
-        }))
+        Ok(ComparisonExpr::Comparison(Comparison { path, negated, test }))
     }
 
     fn path(&mut self) -> Result<ObjectPath, PatternError> {
@@ -361,9 +298,7 @@ impl<'a> Parser<'a> {
             match self.tok.kind {
                 TokenKind::Dot => {
                     self.bump()?;
-                    steps.push(PathStep::Key(
-                        self.key("a property name or quoted key after '.'")?,
-                    ));
+                    steps.push(PathStep::Key(self.key("a property name or quoted key after '.'")?));
                 }
                 TokenKind::LBracket => {
                     self.bump()?;
@@ -396,8 +331,7 @@ impl<'a> Parser<'a> {
     }
 
     fn test(&mut self) -> Result<Test, PatternError> {
-        const OPERATORS: &str =
-            "a comparison operator (=, !=, <, <=, >, >=, IN, LIKE, MATCHES, ISSUBSET, ISSUPERSET)";
+        const OPERATORS: &str = "a comparison operator (=, !=, <, <=, >, >=, IN, LIKE, MATCHES, ISSUBSET, ISSUPERSET)";
         let op = match self.tok.kind {
             TokenKind::Op(op) => op,
             TokenKind::Word("IN") => {
@@ -413,9 +347,7 @@ impl<'a> Parser<'a> {
                     "MATCHES" => compile_regex(s.into_owned(), at).map(Test::Matches),
                     _ if super::matcher::Cidr::parse(&s).is_none() => Err(PatternError {
                         offset: at,
-                        message: format!(
-                            "expected an IPv4 or IPv6 address or CIDR block after {w}, found '{s}'"
-                        ),
+                        message: format!("expected an IPv4 or IPv6 address or CIDR block after {w}, found '{s}'"),
                     }),
                     "ISSUBSET" => Ok(Test::IsSubset(s.into_owned())),
                     _ => Ok(Test::IsSuperset(s.into_owned())),
@@ -452,9 +384,7 @@ impl<'a> Parser<'a> {
             TokenKind::Word("true") if !ordered => Constant::Boolean(true),
             TokenKind::Word("false") if !ordered => Constant::Boolean(false),
             _ if ordered => {
-                return Err(self.expected(&format!(
-                    "a string, number, timestamp, b'' or h'' constant after {after}"
-                )))
+                return Err(self.expected(&format!("a string, number, timestamp, b'' or h'' constant after {after}")))
             }
             _ => return Err(self.expected(&format!("a constant after {after}"))),
         };
@@ -471,9 +401,7 @@ impl<'a> Parser<'a> {
         }
         loop {
             if items.len() >= MAX_LIST_LEN {
-                return Err(
-                    self.expected_limit(format!("at most {MAX_LIST_LEN} constants in an IN list"))
-                );
+                return Err(self.expected_limit(format!("at most {MAX_LIST_LEN} constants in an IN list")));
             }
             items.push(self.constant(false, "'(' or ','")?);
             match self.tok.kind {
@@ -489,21 +417,12 @@ impl<'a> Parser<'a> {
 }
 
 fn compile_regex(source: String, offset: usize) -> Result<PatternRegex, PatternError> {
-    let built = regex::RegexBuilder::new(&source)
-        .size_limit(MAX_REGEX_SIZE)
-        .nest_limit(MAX_DEPTH as u32)
-        .build();
+    let built = regex::RegexBuilder::new(&source).size_limit(MAX_REGEX_SIZE).nest_limit(MAX_DEPTH as u32).build();
     match built {
         Ok(re) => Ok(PatternRegex::new(source, re)),
         Err(e) => {
             // The regex crate's messages span several lines; one line reads better in a log.
-            let detail = e
-                .to_string()
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let detail = e.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
             Err(PatternError {
                 offset,
                 message: format!("expected a valid regular expression after MATCHES: {detail}"),
@@ -525,9 +444,7 @@ fn count_types(expr: &ComparisonExpr) -> usize {
                     seen.push(&c.path.object_type);
                 }
             }
-            ComparisonExpr::And(xs) | ComparisonExpr::Or(xs) => {
-                xs.iter().for_each(|x| walk(x, seen))
-            }
+            ComparisonExpr::And(xs) | ComparisonExpr::Or(xs) => xs.iter().for_each(|x| walk(x, seen)),
         }
     }
     let mut seen = Vec::new();

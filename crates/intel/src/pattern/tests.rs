@@ -71,11 +71,7 @@ fn spec_examples_parse_and_round_trip() {
         let parsed = p(text);
         let printed = parsed.to_string();
         assert_eq!(p(&printed), parsed, "{text}\n  printed as {printed}");
-        assert_eq!(
-            p(&printed).to_string(),
-            printed,
-            "printing is not stable for {text}"
-        );
+        assert_eq!(p(&printed).to_string(), printed, "printing is not stable for {text}");
     }
 }
 
@@ -85,57 +81,24 @@ fn canonical_form() {
         ("[file:name = 'a']", "[file:name = 'a']"),
         ("  [ file : 'name' == 'a' ]  ", "[file:name = 'a']"),
         ("[file:size <> 5]", "[file:size != 5]"),
-        (
-            "([a:b = 1] OR [a:b = 2]) OR [a:b = 3]",
-            "[a:b = 1] OR [a:b = 2] OR [a:b = 3]",
-        ),
-        (
-            "([a:b = 1] OR [a:b = 2]) AND [a:b = 3]",
-            "([a:b = 1] OR [a:b = 2]) AND [a:b = 3]",
-        ),
-        (
-            "[a:b = 1] OR [a:b = 2] AND [a:b = 3]",
-            "[a:b = 1] OR [a:b = 2] AND [a:b = 3]",
-        ),
+        ("([a:b = 1] OR [a:b = 2]) OR [a:b = 3]", "[a:b = 1] OR [a:b = 2] OR [a:b = 3]"),
+        ("([a:b = 1] OR [a:b = 2]) AND [a:b = 3]", "([a:b = 1] OR [a:b = 2]) AND [a:b = 3]"),
+        ("[a:b = 1] OR [a:b = 2] AND [a:b = 3]", "[a:b = 1] OR [a:b = 2] AND [a:b = 3]"),
         (
             "[a:b = 1] FOLLOWEDBY ([a:b = 2] FOLLOWEDBY [a:b = 3])",
             "[a:b = 1] FOLLOWEDBY [a:b = 2] FOLLOWEDBY [a:b = 3]",
         ),
         ("(([a:b = 1]))", "[a:b = 1]"),
-        (
-            "[((a:b = 1) AND a:c = 2) OR a:d = 3]",
-            "[a:b = 1 AND a:c = 2 OR a:d = 3]",
-        ),
-        (
-            "[a:b = 1 AND (a:c = 2 OR a:d = 3)]",
-            "[a:b = 1 AND (a:c = 2 OR a:d = 3)]",
-        ),
-        (
-            "([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES",
-            "[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES",
-        ),
-        (
-            "([a:b = 1] AND [a:c = 2]) WITHIN 1.5 SECONDS",
-            "([a:b = 1] AND [a:c = 2]) WITHIN 1.5 SECONDS",
-        ),
-        (
-            "[a:b = 1] WITHIN 600.0 SECONDS",
-            "[a:b = 1] WITHIN 600 SECONDS",
-        ),
-        (
-            "[a:'x y'.'SHA-256'[0][*].z = 'its']",
-            "[a:'x y'.'SHA-256'[0][*].z = 'its']",
-        ),
+        ("[((a:b = 1) AND a:c = 2) OR a:d = 3]", "[a:b = 1 AND a:c = 2 OR a:d = 3]"),
+        ("[a:b = 1 AND (a:c = 2 OR a:d = 3)]", "[a:b = 1 AND (a:c = 2 OR a:d = 3)]"),
+        ("([a:b = 1] WITHIN 5 SECONDS) REPEATS 2 TIMES", "[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES"),
+        ("([a:b = 1] AND [a:c = 2]) WITHIN 1.5 SECONDS", "([a:b = 1] AND [a:c = 2]) WITHIN 1.5 SECONDS"),
+        ("[a:b = 1] WITHIN 600.0 SECONDS", "[a:b = 1] WITHIN 600 SECONDS"),
+        ("[a:'x y'.'SHA-256'[0][*].z = 'its']", "[a:'x y'.'SHA-256'[0][*].z = 'its']"),
         (r"[a:b = 'it\'s \\ here']", r"[a:b = 'it\'s \\ here']"),
-        (
-            "[a:'AND' = +5 AND a:c = -.5 AND a:d = 2.0 AND a:e = 1e]",
-            "",
-        ),
+        ("[a:'AND' = +5 AND a:c = -.5 AND a:d = 2.0 AND a:e = 1e]", ""),
         ("[a:b = b'QQ=='] /* c */ // d", "[a:b = b'QQ==']"),
-        (
-            "[a:b = h'FFd8' AND a:c = true AND a:d = false]",
-            "[a:b = h'ffd8' AND a:c = true AND a:d = false]",
-        ),
+        ("[a:b = h'FFd8' AND a:c = true AND a:d = false]", "[a:b = h'ffd8' AND a:c = true AND a:d = false]"),
         ("[a:b[-1] = 1]", "[a:b[-1] = 1]"),
     ];
     for (input, want) in cases {
@@ -148,8 +111,7 @@ fn canonical_form() {
         }
     }
     // STIX 2.0 forms: hyphens in bare property names, START and STOP with plain strings.
-    let old =
-        p("[file:hashes.SHA-256 = 'ab'] START '2016-01-01T00:00:00Z' STOP '2016-02-01T00:00:00Z'");
+    let old = p("[file:hashes.SHA-256 = 'ab'] START '2016-01-01T00:00:00Z' STOP '2016-02-01T00:00:00Z'");
     assert_eq!(
         old.to_string(),
         "[file:hashes.'SHA-256' = 'ab'] START t'2016-01-01T00:00:00Z' STOP t'2016-02-01T00:00:00Z'"
@@ -158,30 +120,21 @@ fn canonical_form() {
     // '' inside a string is not an escape: that case is two adjacent strings, an error.
     assert!(parse("[a:b = 'it''s']").is_err());
     let quoted = p(r"[a:'AND' = +5 AND a:c = -.5 AND a:d = 2.0]");
-    assert_eq!(
-        quoted.to_string(),
-        "[a:'AND' = 5 AND a:c = -0.5 AND a:d = 2.0]"
-    );
+    assert_eq!(quoted.to_string(), "[a:'AND' = 5 AND a:c = -0.5 AND a:d = 2.0]");
 }
 
 #[test]
 fn error_missing_bracket() {
     let e = err("[file:name = 'a'");
     assert_eq!(e.offset, 0x10);
-    assert_eq!(
-        e.to_string(),
-        "at byte 16: expected ']' to close the observation expression, found end of pattern"
-    );
+    assert_eq!(e.to_string(), "at byte 16: expected ']' to close the observation expression, found end of pattern");
 }
 
 #[test]
 fn error_bad_operator() {
     let e = err("[file:name ~ 'a']");
     assert_eq!(e.offset, 0x0b);
-    assert!(
-        e.message.starts_with("expected a comparison operator"),
-        "{e}"
-    );
+    assert!(e.message.starts_with("expected a comparison operator"), "{e}");
     assert!(e.message.ends_with("found '~'"), "{e}");
     assert_eq!(err("[file:name === 'a']").offset, 13);
     assert_eq!(err("[file:name =! 'a']").offset, 12);
@@ -190,11 +143,7 @@ fn error_bad_operator() {
 #[test]
 fn error_unterminated_string() {
     let e = err("[file:name = 'abc]");
-    assert_eq!(
-        (e.offset, e.message.starts_with("unterminated string")),
-        (0x0d, true),
-        "{e}"
-    );
+    assert_eq!((e.offset, e.message.starts_with("unterminated string")), (0x0d, true), "{e}");
 }
 
 #[test]
@@ -204,10 +153,7 @@ fn error_bad_timestamp() {
     assert!(e.message.contains("found t'2022-101-27T00:00:00Z'"), "{e}");
     assert_eq!(err("[file:created = t'2022-02-30T00:00:00Z']").offset, 16);
     assert_eq!(err("[file:created = t'2022-02-01T24:00:00Z']").offset, 16);
-    assert_eq!(
-        err("[file:created = t'2022-02-01T00:00:00+01:00']").offset,
-        16
-    );
+    assert_eq!(err("[file:created = t'2022-02-01T00:00:00+01:00']").offset, 16);
     assert_eq!(err("[file:created = t'2022-02-01T00:00:00Z").offset, 16);
 }
 
@@ -239,9 +185,7 @@ fn error_other_cases_give_exact_offsets() {
     assert_eq!(err("[file:name = 'a'] and [file:name = 'b']").offset, 18);
     assert_eq!(err("[file:name = 'a'] [file:name = 'b']").offset, 18);
     assert_eq!(err("[file:name MATCHES '(']").offset, 19);
-    assert!(err("[file:name MATCHES '(?=x)']")
-        .message
-        .contains("regular expression"));
+    assert!(err("[file:name MATCHES '(?=x)']").message.contains("regular expression"));
     assert_eq!(err("[ipv4-addr:value ISSUBSET '10.0.0.0/33']").offset, 26);
     assert_eq!(err("[ipv4-addr:value ISSUBSET 5]").offset, 26);
     assert_eq!(err("[file:size > true]").offset, 13);
@@ -253,14 +197,8 @@ fn error_other_cases_give_exact_offsets() {
     assert_eq!(err("[a:b = 1] WITHIN -5 SECONDS").offset, 17);
     assert_eq!(err("[a:b = 1] WITHIN 5 MINUTES").offset, 19);
     assert_eq!(err("[a:b = 1] REPEATS 1.5 TIMES").offset, 18);
-    assert_eq!(
-        err("[a:b = 1] START 'yesterday' STOP t'2016-01-01T00:00:00Z'").offset,
-        16
-    );
-    assert_eq!(
-        err("[a:b = 1] START t'2016-01-01T00:00:00Z' STOP 5").offset,
-        45
-    );
+    assert_eq!(err("[a:b = 1] START 'yesterday' STOP t'2016-01-01T00:00:00Z'").offset, 16);
+    assert_eq!(err("[a:b = 1] START t'2016-01-01T00:00:00Z' STOP 5").offset, 45);
     assert_eq!(err("[a:b = 1] /* open").offset, 10);
     assert_eq!(err("[AND:b = 1]").offset, 1);
     assert_eq!(err("[a:IN = 1]").offset, 3);
@@ -279,21 +217,9 @@ fn depth_bombs_are_errors_not_stack_overflows() {
     assert!(e.message.contains("levels of nested"), "{e}");
     assert_eq!(err(&"[".repeat(10_000)).offset, 1);
     assert_eq!(err(&format!("[{}", "(".repeat(10_000))).offset, MAX_DEPTH);
-    assert_eq!(
-        err(&format!(
-            "{}[a:b = 1]{}",
-            "(".repeat(10_000),
-            ")".repeat(10_000)
-        ))
-        .offset,
-        MAX_DEPTH
-    );
+    assert_eq!(err(&format!("{}[a:b = 1]{}", "(".repeat(10_000), ")".repeat(10_000))).offset, MAX_DEPTH);
     // Exactly at the limit is fine: 63 parentheses and the bracket make 64 levels.
-    let deep = format!(
-        "{}[a:b = 1]{}",
-        "(".repeat(MAX_DEPTH - 1),
-        ")".repeat(MAX_DEPTH - 1)
-    );
+    let deep = format!("{}[a:b = 1]{}", "(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1));
     assert_eq!(p(&deep), p("[a:b = 1]"));
     assert_eq!(err(&format!("({deep})")).offset, MAX_DEPTH);
     // Long flat inputs are fine: no recursion per operand, qualifier or path step.
@@ -311,12 +237,8 @@ fn limits() {
     assert_eq!(err(&long).offset, MAX_PATTERN_LEN);
     let list = format!("[a:b IN ({})]", vec!["1"; MAX_LIST_LEN + 1].join(","));
     assert!(err(&list).message.contains("IN list"));
-    let types: Vec<String> = (0..=MAX_TYPES_PER_OBSERVATION)
-        .map(|i| format!("t{i}:x = 1"))
-        .collect();
-    assert!(err(&format!("[{}]", types.join(" OR ")))
-        .message
-        .contains("object types"));
+    let types: Vec<String> = (0..=MAX_TYPES_PER_OBSERVATION).map(|i| format!("t{i}:x = 1")).collect();
+    assert!(err(&format!("[{}]", types.join(" OR "))).message.contains("object types"));
 }
 
 #[test]
@@ -335,10 +257,7 @@ fn simple_gives_kind_and_canonical_value() {
         (&quoted_bare, Some((K::Sha256, &lower))),
         (&lower_case, Some((K::Sha256, &lower))),
         (&bare_hyphen, Some((K::Sha256, &lower))),
-        (
-            "[file:hashes.MD5 = 'CEAD3F77F6CDA6EC00F57D76C9A6879F']",
-            Some((K::Md5, "cead3f77f6cda6ec00f57d76c9a6879f")),
-        ),
+        ("[file:hashes.MD5 = 'CEAD3F77F6CDA6EC00F57D76C9A6879F']", Some((K::Md5, "cead3f77f6cda6ec00f57d76c9a6879f"))),
         (
             "[file:hashes.'md5' = 'cead3f77f6cda6ec00f57d76c9a6879f']",
             Some((K::Md5, "cead3f77f6cda6ec00f57d76c9a6879f")),
@@ -351,53 +270,23 @@ fn simple_gives_kind_and_canonical_value() {
             "[file:hashes.SHA1 = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']",
             Some((K::Sha1, "da39a3ee5e6b4b0d3255bfef95601890afd80709")),
         ),
-        (
-            "[file:name = 'Invoice.SCR']",
-            Some((K::FileName, "Invoice.SCR")),
-        ),
-        (
-            "[domain-name:value = 'Evil.Example.COM.']",
-            Some((K::Domain, "evil.example.com")),
-        ),
-        (
-            "[ipv4-addr:value = '198.51.100.7']",
-            Some((K::Ipv4, "198.51.100.7")),
-        ),
-        (
-            "[ipv6-addr:value = '2001:DB8::1']",
-            Some((K::Ipv6, "2001:db8::1")),
-        ),
-        (
-            "[url:value = 'http://example.com/Foo']",
-            Some((K::Url, "http://example.com/Foo")),
-        ),
-        (
-            "[user-account:account_login = 'peter']",
-            Some((K::Account, "peter")),
-        ),
-        (
-            "[user-account:user_id = '1007']",
-            Some((K::Account, "1007")),
-        ),
+        ("[file:name = 'Invoice.SCR']", Some((K::FileName, "Invoice.SCR"))),
+        ("[domain-name:value = 'Evil.Example.COM.']", Some((K::Domain, "evil.example.com"))),
+        ("[ipv4-addr:value = '198.51.100.7']", Some((K::Ipv4, "198.51.100.7"))),
+        ("[ipv6-addr:value = '2001:DB8::1']", Some((K::Ipv6, "2001:db8::1"))),
+        ("[url:value = 'http://example.com/Foo']", Some((K::Url, "http://example.com/Foo"))),
+        ("[user-account:account_login = 'peter']", Some((K::Account, "peter"))),
+        ("[user-account:user_id = '1007']", Some((K::Account, "1007"))),
         (
             "[mutex:name = 'Global\\\\MsWinZonesCacheCounterMutexA']",
             Some((K::Mutex, "Global\\MsWinZonesCacheCounterMutexA")),
         ),
-        (
-            "[windows-registry-key:key = 'HKLM\\\\Run']",
-            Some((K::RegistryKey, "HKLM\\Run")),
-        ),
-        (
-            "[process:extensions.'windows-service-ext'.service_name = 'mssecsvc2.0']",
-            Some((K::Service, "mssecsvc2.0")),
-        ),
+        ("[windows-registry-key:key = 'HKLM\\\\Run']", Some((K::RegistryKey, "HKLM\\Run"))),
+        ("[process:extensions.'windows-service-ext'.service_name = 'mssecsvc2.0']", Some((K::Service, "mssecsvc2.0"))),
         // Not simple:
         ("[file:hashes.MD5 = 'not-hex']", None),
         ("[file:hashes.MD5 = 'cead3f77']", None),
-        (
-            "[file:hashes.'SHA-512' = 'cead3f77f6cda6ec00f57d76c9a6879f']",
-            None,
-        ),
+        ("[file:hashes.'SHA-512' = 'cead3f77f6cda6ec00f57d76c9a6879f']", None),
         ("[file:name = 'a' OR file:name = 'b']", None),
         ("[file:name = 'a' AND file:size = 3]", None),
         ("[file:name = 'a'] AND [file:name = 'b']", None),
@@ -422,16 +311,10 @@ fn object_types_and_comparisons() {
     let pat = p(SPEC_EXAMPLES[23]);
     let types: Vec<String> = pat.object_types().into_iter().collect();
     assert_eq!(types, ["domain-name", "ipv4-addr", "ipv6-addr"]);
-    let listed: Vec<String> = pat
-        .comparisons()
-        .iter()
-        .map(|c| format!("{} {} {:?}", c.path, c.operator(), c.test))
-        .collect();
+    let listed: Vec<String> =
+        pat.comparisons().iter().map(|c| format!("{} {} {:?}", c.path, c.operator(), c.test)).collect();
     assert_eq!(listed.len(), 4);
-    assert!(
-        listed[0].starts_with("ipv4-addr:value = Compare(Eq, String(\"198.51.100.1/32\"))"),
-        "{listed:?}"
-    );
+    assert!(listed[0].starts_with("ipv4-addr:value = Compare(Eq, String(\"198.51.100.1/32\"))"), "{listed:?}");
     let exists = p("[EXISTS windows-registry-key:values]");
     assert_eq!(exists.comparisons()[0].operator(), "EXISTS");
 }
@@ -484,22 +367,10 @@ fn matches_ordering() {
         ("[file:size <= 10 AND file:name = 'invoice.scr']", false),
         ("[file:size >= 2048 AND file:size <= 2048]", true),
         ("[file:size NOT > 100]", true),
-        (
-            "[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.0]",
-            true,
-        ),
-        (
-            "[file:extensions.'windows-pebinary-ext'.sections[0].entropy > 7.0]",
-            false,
-        ),
-        (
-            "[file:extensions.'windows-pebinary-ext'.sections[1].entropy > 7.0]",
-            true,
-        ),
-        (
-            "[file:extensions.'windows-pebinary-ext'.sections[-1].entropy > 7.0]",
-            false,
-        ),
+        ("[file:extensions.'windows-pebinary-ext'.sections[*].entropy > 7.0]", true),
+        ("[file:extensions.'windows-pebinary-ext'.sections[0].entropy > 7.0]", false),
+        ("[file:extensions.'windows-pebinary-ext'.sections[1].entropy > 7.0]", true),
+        ("[file:extensions.'windows-pebinary-ext'.sections[-1].entropy > 7.0]", false),
         ("[file:created = t'2014-01-13T07:03:17Z']", true),
         ("[file:created > t'2014-01-13T07:03:16.999Z']", true),
         ("[file:created > t'2014-01-13T07:03:17.001Z']", false),
@@ -538,14 +409,8 @@ fn matches_regex() {
         (r"[file:name MATCHES '^inv.*\\.scr$']", true),
         ("[file:name MATCHES 'voice']", true),
         ("[file:name MATCHES '^voice']", false),
-        (
-            "[process:command_line MATCHES '^.+>-add GlobalSign.cer -c -s -r localMachine Root$']",
-            true,
-        ),
-        (
-            "[file:name NOT MATCHES 'voice' AND file:size = 2048]",
-            false,
-        ),
+        ("[process:command_line MATCHES '^.+>-add GlobalSign.cer -c -s -r localMachine Root$']", true),
+        ("[file:name NOT MATCHES 'voice' AND file:size = 2048]", false),
     ]);
 }
 
@@ -559,14 +424,8 @@ fn matches_issubset_issuperset() {
         ("[ipv4-addr:value ISSUBSET '198.51.100.7']", true),
         ("[ipv4-addr:value ISSUPERSET '198.51.100.7/32']", true),
         ("[ipv4-addr:value ISSUPERSET '198.51.100.0/24']", false),
-        (
-            "[ipv6-addr:value ISSUBSET '2001:0db8:dead:beef:0000:0000:0000:0000/64']",
-            true,
-        ),
-        (
-            "[ipv6-addr:value ISSUBSET '2001:db8:dead:bef0::/64']",
-            false,
-        ),
+        ("[ipv6-addr:value ISSUBSET '2001:0db8:dead:beef:0000:0000:0000:0000/64']", true),
+        ("[ipv6-addr:value ISSUBSET '2001:db8:dead:bef0::/64']", false),
         ("[ipv6-addr:value ISSUBSET '::/0']", true),
         ("[ipv4-addr:value ISSUBSET '::/0']", false),
         ("[ipv4-addr:value NOT ISSUBSET '10.0.0.0/8']", true),
@@ -587,10 +446,7 @@ fn matches_exists() {
 fn matches_binary_and_hex() {
     check(&[
         ("[artifact:payload_bin = b'dGhpcyBpcyBhIHRlc3Q=']", true),
-        (
-            "[artifact:payload_bin = h'7468697320697320612074657374']",
-            true,
-        ),
+        ("[artifact:payload_bin = h'7468697320697320612074657374']", true),
         ("[artifact:payload_bin = b'dGhpcyBpcyBhIHRlc3U=']", false),
         ("[file:magic_number_hex = h'ffd8']", true),
         ("[file:magic_number_hex = h'ffd9']", false),
@@ -615,10 +471,7 @@ fn matches_and_binds_one_object_per_type() {
 #[test]
 fn matches_refs_are_not_followed() {
     check(&[
-        (
-            "[domain-name:resolves_to_refs[*].value = '198.51.100.7']",
-            false,
-        ),
+        ("[domain-name:resolves_to_refs[*].value = '198.51.100.7']", false),
         ("[domain-name:resolves_to_refs[*] = 'ipv4-addr--1']", true),
     ]);
 }
@@ -642,11 +495,7 @@ fn matches_odd_observations() {
     let loose = [json!({"type": "file", "hashes": {"sha256": "AB"}})];
     assert!(p("[file:hashes.'SHA-256' = 'ab']").matches(&loose));
     assert!(!p("[file:name = 'a']").matches(&[]));
-    assert!(!p("[file:name = 'a']").matches(&[
-        json!("not an object"),
-        json!({"name": "a"}),
-        json!({"type": 5})
-    ]));
+    assert!(!p("[file:name = 'a']").matches(&[json!("not an object"), json!({"name": "a"}), json!({"type": 5})]));
 }
 
 #[test]
@@ -659,9 +508,8 @@ fn matching_budget_caps_coupled_types() {
     }
     parts.push("t0:never = 1".into());
     let pattern = p(&format!("[{}]", parts.join(" AND ")));
-    let observation: Vec<Value> = (0..10)
-        .flat_map(|t| (0..10).map(move |_| json!({"type": format!("t{t}"), "a": 0})))
-        .collect();
+    let observation: Vec<Value> =
+        (0..10).flat_map(|t| (0..10).map(move |_| json!({"type": format!("t{t}"), "a": 0}))).collect();
     let started = std::time::Instant::now();
     assert!(!pattern.matches(&observation));
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
@@ -670,16 +518,11 @@ fn matching_budget_caps_coupled_types() {
 #[test]
 fn base64_round_trips() {
     for len in 0..40u8 {
-        let bytes: Vec<u8> = (0..len)
-            .map(|i| i.wrapping_mul(37).wrapping_add(200))
-            .collect();
+        let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(200)).collect();
         let text = lexer::encode_base64(&bytes);
         assert_eq!(lexer::decode_base64(&text), Some(bytes));
     }
-    assert_eq!(
-        lexer::encode_base64(b"this is a test"),
-        "dGhpcyBpcyBhIHRlc3Q="
-    );
+    assert_eq!(lexer::encode_base64(b"this is a test"), "dGhpcyBpcyBhIHRlc3Q=");
     for bad in ["a", "ab", "abc", "a===", "ab=c", "ab==cd==", "ab!c"] {
         assert_eq!(lexer::decode_base64(bad), None, "{bad}");
     }
@@ -692,8 +535,7 @@ fn timestamps() {
     let frac = p("[a:b = t'2016-01-20T12:31:12.123456789123Z']");
     assert_eq!(p(&frac.to_string()), frac);
     assert!(frac.matches(&[json!({"type": "a", "b": "2016-01-20T13:31:12.123456789+01:00"})]));
-    assert!(p("[a:b = t'2016-02-29T00:00:00Z']")
-        .matches(&[json!({"type": "a", "b": "2016-02-29T00:00:00Z"})]));
+    assert!(p("[a:b = t'2016-02-29T00:00:00Z']").matches(&[json!({"type": "a", "b": "2016-02-29T00:00:00Z"})]));
     assert!(parse("[a:b = t'2015-02-29T00:00:00Z']").is_err());
     assert!(parse("[a:b = t'2016-01-20t12:31:12Z']").is_err());
     assert!(parse("[a:b = t'2016-01-20T12:31:12.Z']").is_err());
@@ -809,9 +651,7 @@ fn mutated_inputs_never_panic_and_round_trip() {
         let seed = SPEC_EXAMPLES[i % SPEC_EXAMPLES.len()];
         let input = if i % 50 == 0 {
             // Now and then, pure noise from the pieces.
-            (0..rng.below(30))
-                .map(|_| PIECES[rng.below(PIECES.len())])
-                .collect()
+            (0..rng.below(30)).map(|_| PIECES[rng.below(PIECES.len())]).collect()
         } else {
             mutate(&mut rng, seed)
         };
@@ -820,17 +660,13 @@ fn mutated_inputs_never_panic_and_round_trip() {
                 parsed += 1;
                 matched += usize::from(pattern.matches(&observation));
                 let printed = pattern.to_string();
-                let again = parse(&printed)
-                    .unwrap_or_else(|e| panic!("{input:?} printed as {printed:?}: {e}"));
+                let again = parse(&printed).unwrap_or_else(|e| panic!("{input:?} printed as {printed:?}: {e}"));
                 assert_eq!(again, pattern, "{input:?} printed as {printed:?}");
             }
             Err(e) => assert!(e.offset <= input.len(), "{input:?}: {e}"),
         }
     }
     // The mutations must leave enough valid patterns to exercise the matcher too.
-    assert!(
-        parsed > 2_000,
-        "only {parsed} of 20000 mutated inputs parsed"
-    );
+    assert!(parsed > 2_000, "only {parsed} of 20000 mutated inputs parsed");
     assert!(matched > 100, "only {matched} parsed inputs matched");
 }
