@@ -252,10 +252,10 @@ fn check_type_specific(obj: &Map<String, Value>, type_: &str, spec: &str, proble
                 require("pattern_type");
             }
         }
+        // STIX 2.1 made a malware's name optional (a sample need not be named).
+        "malware" if spec == "2.1" => {}
         "intrusion-set" | "threat-actor" | "malware" | "tool" | "campaign" | "attack-pattern" | "identity" => {
-            if type_ != "malware" || spec == "2.0" {
-                require("name");
-            }
+            require("name")
         }
         _ => {}
     }
