@@ -129,16 +129,14 @@ pub fn stix_quote(s: &str) -> String {
 }
 
 fn hash_line(line: &str) -> Result<Ioc, String> {
-    let mut fields = line.splitn(3, ';');
-    let hash = fields.next().unwrap_or("").trim().to_ascii_lowercase();
-    let second = fields.next().map(str::trim);
-    let third = fields.next().map(str::trim);
-    let (score, comment) = match (second, third) {
-        (Some(s), Some(rest)) if s.parse::<u8>().is_ok_and(|v| v <= 100) => (s.parse().ok(), Some(rest.to_string())),
-        (Some(s), Some(rest)) => (None, Some(format!("{s};{rest}"))),
-        (Some(s), None) => (None, Some(s.to_string())),
-        (None, _) => (None, None),
+    // The comment is the rest of the line as written: comments carry `;` of their own.
+    let (hash, rest) = line.split_once(';').unwrap_or((line, ""));
+    let hash = hash.trim().to_ascii_lowercase();
+    let (score, comment) = match rest.split_once(';') {
+        Some((s, tail)) if s.trim().parse::<u8>().is_ok_and(|v| v <= 100) => (s.trim().parse().ok(), tail.trim()),
+        _ => (None, rest.trim()),
     };
+    let comment = Some(comment.to_string());
     if !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("{hash:?} is not a hexadecimal hash"));
     }
