@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod builtin;
+pub mod bundle;
 mod error;
 pub mod export;
 pub mod extension;

@@ -2,11 +2,13 @@
 //! files, each turned into STIX 2.1 objects. Nothing here writes anywhere; a file is
 //! either read whole or rejected whole.
 
+use crate::bundle;
 use crate::error::IntelError;
 use crate::ids::stable_id;
 use crate::ioc::{self, IocFileKind};
 use crate::stix::IntelObject;
 use crate::{timestamp, yara};
+use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -14,10 +16,6 @@ use std::path::{Path, PathBuf};
 /// Decompressed size beyond which a gzip is refused: the whole of ATT&CK Enterprise
 /// is about 50 MB, so this leaves room for any real bundle while stopping a gzip bomb.
 pub const MAX_DECOMPRESSED: u64 = 2 << 30;
-
-/// Objects reported per rejected bundle: enough to see the pattern of a damaged
-/// file without flooding the terminal.
-const MAX_PROBLEMS_SHOWN: usize = 20;
 
 /// What kind of intel a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -107,6 +105,94 @@ pub fn kind_from_name(path: &Path) -> Option<FileKind> {
     None
 }
 
+/// What [`stream_files`] hands on, in file order.
+#[derive(Debug)]
+pub enum Streamed {
+    /// Checked objects of the file being read.
+    Objects(Vec<IntelObject>),
+    /// A file read whole; its objects were handed on before.
+    Done(FileDone),
+    /// A file rejected; objects it handed on before must not be kept.
+    Rejected(IntelError),
+}
+
+/// The report of a file read whole.
+#[derive(Debug, Clone)]
+pub struct FileDone {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub objects: usize,
+    pub skipped: Vec<String>,
+    pub rules: Vec<String>,
+}
+
+/// Reads files in order and hands their objects to `emit` as they are checked:
+/// STIX bundles named as such stream chunk by chunk; other files (rule sets, IOC
+/// lists: many small files where YARA compilation dominates) are read on every core,
+/// a run of them at a time. Every file is read even after one is rejected, so that
+/// all rejections are reported; returns whether all files were read.
+pub fn stream_files(files: &[PathBuf], emit: &mut (dyn FnMut(Streamed) + Send)) -> bool {
+    let mut ok = true;
+    let mut i = 0;
+    while i < files.len() {
+        let path = &files[i];
+        if kind_from_name(path) == Some(FileKind::Stix) {
+            i += 1;
+            let source = source_name(path);
+            let result = read_bytes(path).and_then(|bytes| {
+                bundle::stream(path, &bytes, &source, &mut |chunk| {
+                    if ok {
+                        emit(Streamed::Objects(chunk));
+                    }
+                })
+            });
+            match result {
+                Ok(objects) => emit(Streamed::Done(FileDone {
+                    path: path.clone(),
+                    kind: FileKind::Stix,
+                    objects,
+                    skipped: Vec::new(),
+                    rules: Vec::new(),
+                })),
+                Err(e) => {
+                    ok = false;
+                    emit(Streamed::Rejected(e));
+                }
+            }
+            continue;
+        }
+        let run = files[i..].iter().take_while(|p| kind_from_name(p) != Some(FileKind::Stix)).count();
+        let read: Vec<Result<FileIntel, IntelError>> = files[i..i + run].par_iter().map(|p| read_file(p)).collect();
+        i += run;
+        for r in read {
+            match r {
+                Ok(f) => {
+                    let done = FileDone {
+                        path: f.path,
+                        kind: f.kind,
+                        objects: f.objects.len(),
+                        skipped: f.skipped,
+                        rules: f.rules,
+                    };
+                    if ok {
+                        emit(Streamed::Objects(f.objects));
+                    }
+                    emit(Streamed::Done(done));
+                }
+                Err(e) => {
+                    ok = false;
+                    emit(Streamed::Rejected(e));
+                }
+            }
+        }
+    }
+    ok
+}
+
+fn source_name(path: &Path) -> String {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("input").to_string()
+}
+
 /// Reads one file of any kind.
 pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
     let bytes = read_bytes(path)?;
@@ -123,11 +209,11 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
             })
         }
     };
-    let source = path.file_name().and_then(|n| n.to_str()).unwrap_or("input").to_string();
+    let source = source_name(path);
     let mut out =
         FileIntel { path: path.to_path_buf(), kind, objects: Vec::new(), skipped: Vec::new(), rules: Vec::new() };
     match kind {
-        FileKind::Stix => out.objects = parse_bundle(path, &bytes, &source)?,
+        FileKind::Stix => out.objects = bundle::parse(path, &bytes, &source)?,
         FileKind::HashIocs | FileKind::FilenameIocs | FileKind::C2Iocs => {
             let text = utf8(path, &bytes)?;
             let ioc_kind = match kind {
@@ -198,72 +284,6 @@ fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, IntelError> {
 fn file_stamp(path: &Path) -> String {
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).map(chrono::DateTime::<chrono::Utc>::from);
     timestamp::millis(modified.unwrap_or_default())
-}
-
-/// Parses and checks a whole bundle; any invalid object rejects the file.
-pub fn parse_bundle(path: &Path, bytes: &[u8], source: &str) -> Result<Vec<IntelObject>, IntelError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| IntelError::Json {
-        path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string().split(" at line").next().unwrap_or("").to_string(),
-    })?;
-    let not_a_bundle = |reason: String| IntelError::NotABundle { path: path.to_path_buf(), reason };
-    let Value::Object(mut top) = value else {
-        return Err(not_a_bundle(
-            "the file holds JSON but not an object; a bundle is {\"type\": \"bundle\", ...}".into(),
-        ));
-    };
-    let mut bundle_problems = Vec::new();
-    match top.get("type").and_then(Value::as_str) {
-        Some("bundle") => {}
-        Some(other) => bundle_problems
-            .push(format!("its \"type\" is {other:?}, not \"bundle\" (a single object must be wrapped in a bundle)")),
-        None => bundle_problems.push("it has no \"type\": \"bundle\"".to_string()),
-    }
-    match top.get("id").and_then(Value::as_str) {
-        Some(id) if id.starts_with("bundle--") && crate::stix::is_stix_id(id) => {}
-        Some(id) => bundle_problems.push(format!("its id {id:?} is not bundle--UUID")),
-        None => bundle_problems.push("it has no \"id\"".to_string()),
-    }
-    let bundle_spec = top.get("spec_version").and_then(Value::as_str).map(str::to_string);
-    let objects = match top.remove("objects") {
-        Some(Value::Array(objects)) => objects,
-        None => Vec::new(),
-        Some(_) => {
-            bundle_problems.push("its \"objects\" is not a list".into());
-            Vec::new()
-        }
-    };
-    let mut out = Vec::with_capacity(objects.len());
-    let mut problems = Vec::new();
-    for (i, obj) in objects.into_iter().enumerate() {
-        let label = obj.get("id").and_then(Value::as_str).map(str::to_string);
-        match IntelObject::from_value(obj, bundle_spec.as_deref(), source) {
-            Ok(o) => out.push(o),
-            Err(ps) => {
-                for p in ps {
-                    problems.push(format!("  object {i} ({}): {p}", label.as_deref().unwrap_or("no id")));
-                }
-            }
-        }
-    }
-    let shown = problems.len().min(MAX_PROBLEMS_SHOWN);
-    let mut listing = problems[..shown].join("\n");
-    if problems.len() > shown {
-        listing.push_str(&format!("\n  ... and {} more", problems.len() - shown));
-    }
-    if !bundle_problems.is_empty() {
-        let mut reason = bundle_problems.join("; ");
-        if !problems.is_empty() {
-            reason.push_str(&format!("; its objects have problems too:\n{listing}"));
-        }
-        return Err(not_a_bundle(reason));
-    }
-    if !problems.is_empty() {
-        return Err(IntelError::InvalidObjects { path: path.to_path_buf(), count: problems.len(), problems: listing });
-    }
-    Ok(out)
 }
 
 /// A YARA file as one STIX 2.1 indicator (`pattern_type: yara`). Its id follows the

@@ -143,10 +143,15 @@ impl IntelObject {
     /// Applies an importer's `--tlp`: the stricter of the object's own marking and
     /// the given level. A partner's marking is never loosened.
     pub fn apply_tlp(&mut self, tlp: Option<Tlp>) {
-        self.tlp = match (self.tlp, tlp) {
+        self.tlp = self.tlp_with(tlp);
+    }
+
+    /// The TLP the object is stored under when imported with `--tlp`.
+    pub fn tlp_with(&self, tlp: Option<Tlp>) -> Option<Tlp> {
+        match (self.tlp, tlp) {
             (Some(own), Some(given)) => Some(own.max(given)),
             (own, given) => own.or(given),
-        };
+        }
     }
 }
 

@@ -20,7 +20,7 @@ CREATE TABLE stix_objects (
     object        TEXT    NOT NULL,
     UNIQUE (id, modified)
 );
-CREATE INDEX stix_objects_current_id ON stix_objects (id, is_current);
+-- UNIQUE (id, modified) already indexes lookups by id.
 CREATE INDEX stix_objects_type ON stix_objects (type, is_current);
 CREATE INDEX stix_objects_source_ref ON stix_objects (source_ref);
 CREATE INDEX stix_objects_target_ref ON stix_objects (target_ref);

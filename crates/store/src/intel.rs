@@ -39,6 +39,14 @@ pub struct ImportBatch {
     pub objects: Vec<NewObject>,
 }
 
+/// Who imports what, for the record; the objects come separately.
+#[derive(Debug, Clone, Default)]
+pub struct ImportHeader {
+    pub actor: String,
+    pub org: Option<String>,
+    pub files: Vec<String>,
+}
+
 /// What an import changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportSummary {
@@ -90,11 +98,28 @@ impl Store {
     /// Writes a batch in one transaction, with its audit event: either all of it
     /// lands or none of it does.
     pub fn import(&mut self, batch: &ImportBatch) -> Result<ImportSummary, StoreError> {
+        let header = ImportHeader { actor: batch.actor.clone(), org: batch.org.clone(), files: batch.files.clone() };
+        let objects = batch.objects.iter().map(|o| Ok::<_, std::convert::Infallible>(o.clone()));
+        match self.import_stream(&header, objects)? {
+            Ok(summary) => Ok(summary),
+            Err(never) => match never {},
+        }
+    }
+
+    /// Writes objects as they come, in one transaction with its audit event. An
+    /// `Err` from `objects` abandons the import: nothing is written and the error is
+    /// handed back as the inner `Err`. The outer `Err` is the store's own failure.
+    pub fn import_stream<E>(
+        &mut self,
+        header: &ImportHeader,
+        objects: impl IntoIterator<Item = Result<NewObject, E>>,
+    ) -> Result<Result<ImportSummary, E>, StoreError> {
         let tx = self.conn.transaction()?;
         let at = now_text();
+        let files = serde_json::to_string(&header.files).unwrap_or_default();
         tx.execute(
             "INSERT INTO imports (at, actor, files, summary) VALUES (?1, ?2, ?3, '')",
-            params![at, batch.actor, serde_json::to_string(&batch.files).unwrap_or_default()],
+            params![at, header.actor, files],
         )?;
         let import_id = tx.last_insert_rowid();
         let mut summary = ImportSummary { import_id, ..Default::default() };
@@ -107,7 +132,12 @@ impl Store {
                  name, source_ref, target_ref, relationship_type, object) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
-            for o in &batch.objects {
+            for o in objects {
+                // Dropping `tx` on return rolls back.
+                let o = match o {
+                    Ok(o) => o,
+                    Err(e) => return Ok(Err(e)),
+                };
                 *summary.by_type.entry(o.type_.clone()).or_default() += 1;
                 let cur: Option<String> = current.query_row([&o.id], |r| r.get(0)).optional()?;
                 let is_current = match &cur {
@@ -140,7 +170,7 @@ impl Store {
                     o.spec_version,
                     is_current as i64,
                     o.tlp.map(Tlp::as_str),
-                    batch.org,
+                    header.org,
                     o.source,
                     import_id,
                     o.name,
@@ -151,11 +181,11 @@ impl Store {
                 ])?;
             }
         }
-        let detail = serde_json::json!({ "files": batch.files, "org": batch.org, "summary": summary }).to_string();
+        let detail = serde_json::json!({ "files": header.files, "org": header.org, "summary": summary }).to_string();
         tx.execute("UPDATE imports SET summary = ?1 WHERE import_id = ?2", params![detail, import_id])?;
-        audit::append(&tx, &batch.actor, "intel.import", &format!("import {import_id}"), &detail)?;
+        audit::append(&tx, &header.actor, "intel.import", &format!("import {import_id}"), &detail)?;
         tx.commit()?;
-        Ok(summary)
+        Ok(Ok(summary))
     }
 
     /// The current version of every object, or of every object of one type, in id order.
@@ -248,5 +278,19 @@ mod tests {
         assert_eq!(versions.len(), 3);
         assert_eq!(s.current_objects(Some("malware")).unwrap().len(), 1);
         assert_eq!(s.audit_events().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn an_abandoned_stream_leaves_nothing() {
+        let mut s = Store::open_in_memory().unwrap();
+        let header = ImportHeader { actor: "t".into(), org: None, files: vec!["f".into()] };
+        let good = obj("malware--00000000-0000-4000-8000-000000000001", "2017-01-01T00:00:00.000Z", "a");
+        let stream = vec![Ok(good.clone()), Err("the second file is broken")];
+        let result = s.import_stream(&header, stream).unwrap();
+        assert_eq!(result.unwrap_err(), "the second file is broken");
+        assert!(s.current_objects(None).unwrap().is_empty());
+        assert!(s.audit_events().unwrap().is_empty());
+        let ok = s.import_stream(&header, vec![Ok::<_, ()>(good)]).unwrap().unwrap();
+        assert_eq!(ok.new_objects, 1);
     }
 }

@@ -5,17 +5,17 @@ use crate::output::{print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::{bail, Context as _};
 use clap::{Subcommand, ValueEnum};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use takedown_intel::export::{write_bundle, ExportItem};
 use takedown_intel::knowledge::{self, Chain, Link, Profile};
-use takedown_intel::read::{self, FileIntel};
+use takedown_intel::read::{self, FileDone, Streamed};
 use takedown_intel::IntelError;
 use takedown_model::Tlp;
-use takedown_store::ImportBatch;
+use takedown_store::{ImportHeader, NewObject};
 
 #[derive(Debug, Subcommand)]
 pub enum IntelCommand {
@@ -80,39 +80,23 @@ struct FileReport {
     skipped_lines: Vec<String>,
 }
 
-/// Reads files on every core: YARA compilation dominates an import of rule sets.
-fn read_all(files: &[PathBuf]) -> Vec<Result<FileIntel, IntelError>> {
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let mut results: Vec<Option<Result<FileIntel, IntelError>>> = (0..files.len()).map(|_| None).collect();
-    let chunks: Vec<Vec<(usize, Result<FileIntel, IntelError>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        mine.push((i, read::read_file(path)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
-    for (i, r) in chunks.into_iter().flatten() {
-        results[i] = Some(r);
+/// What the reading thread hands the writing one.
+enum Piece {
+    Rows(Vec<NewObject>),
+    Done(FileDone),
+    Rejected(IntelError),
+}
+
+impl From<FileDone> for FileReport {
+    fn from(f: FileDone) -> FileReport {
+        FileReport {
+            path: f.path.display().to_string(),
+            kind: f.kind,
+            objects: f.objects,
+            rules: f.rules,
+            skipped_lines: f.skipped,
+        }
     }
-    results
-        .into_iter()
-        .zip(files)
-        .map(|(r, path)| {
-            r.unwrap_or_else(|| {
-                Err(IntelError::Read { path: path.clone(), source: std::io::Error::other("reader thread failed") })
-            })
-        })
-        .collect()
 }
 
 fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBuf]) -> anyhow::Result<Exit> {
@@ -121,16 +105,70 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
         bail!("no intel files in {}: expected .json, .json.gz, .yar or signature-base IOC .txt files", list(inputs));
     }
     let started = std::time::Instant::now();
-    let results = read_all(&files);
-    tracing::info!(elapsed = ?started.elapsed(), files = files.len(), "read and checked");
+    let mut store = ctx.open_store()?;
+    let header =
+        ImportHeader { actor: ctx.user.clone(), org, files: files.iter().map(|p| p.display().to_string()).collect() };
+    // Reading and storing overlap: one thread reads, parses and checks (on every
+    // core), this one writes. The store keeps all of it in one transaction, so a file
+    // rejected half-way leaves the store as it was.
+    let mut reports = Vec::new();
     let mut errors = Vec::new();
-    let mut read_ok = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => read_ok.push(f),
-            Err(e) => errors.push(e),
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(4);
+    let stored = std::thread::scope(|s| {
+        s.spawn(|| {
+            let tx = tx;
+            read::stream_files(&files, &mut |streamed| {
+                let piece = match streamed {
+                    // Rows are made here, on the reading side, to keep the writer
+                    // writing.
+                    Streamed::Objects(objects) => Piece::Rows(
+                        objects
+                            .into_par_iter()
+                            .map(|o| {
+                                let mut new = to_new(&o);
+                                new.tlp = o.tlp_with(tlp);
+                                new
+                            })
+                            .collect(),
+                    ),
+                    Streamed::Done(done) => Piece::Done(done),
+                    Streamed::Rejected(e) => Piece::Rejected(e),
+                };
+                // The writer drains the channel to the end, so a send never fails
+                // while it matters.
+                let _ = tx.send(piece);
+            });
+        });
+        let rows = rx
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Rows(rows) => Some(Ok(rows)),
+                Piece::Done(done) => {
+                    reports.push(FileReport::from(done));
+                    None
+                }
+                Piece::Rejected(e) => {
+                    errors.push(e);
+                    Some(Err(()))
+                }
+            })
+            .flat_map(|chunk| match chunk {
+                Ok(rows) => rows.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(()) => vec![Err(())],
+            });
+        let result = store.import_stream(&header, rows);
+        // After an abandoned import, read on so that every rejected file is reported
+        // (and the reader is never left blocked).
+        for piece in rx.iter() {
+            match piece {
+                Piece::Rejected(e) => errors.push(e),
+                Piece::Done(done) => reports.push(FileReport::from(done)),
+                Piece::Rows(_) => {}
+            }
         }
-    }
+        result
+    });
+    tracing::info!(elapsed = ?started.elapsed(), files = files.len(), "read, checked and stored");
     if !errors.is_empty() {
         let style = Style::stderr();
         for e in &errors {
@@ -142,32 +180,11 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
             files.len()
         );
     }
-    let mut store = ctx.open_store()?;
-    ensure_builtin(&mut store)?;
-    let mut objects = Vec::new();
-    let mut reports = Vec::new();
-    for mut f in read_ok {
-        for o in &mut f.objects {
-            o.apply_tlp(tlp);
-            objects.push(to_new(o));
-        }
-        reports.push(FileReport {
-            path: f.path.display().to_string(),
-            kind: f.kind,
-            objects: f.objects.len(),
-            rules: f.rules,
-            skipped_lines: f.skipped,
-        });
-    }
-    let batch = ImportBatch {
-        actor: ctx.user.clone(),
-        org,
-        files: files.iter().map(|p| p.display().to_string()).collect(),
-        objects,
+    let summary = match stored? {
+        Ok(summary) => summary,
+        Err(()) => bail!("the import was abandoned; nothing was imported"),
     };
-    let stored = std::time::Instant::now();
-    let summary = store.import(&batch)?;
-    tracing::info!(elapsed = ?stored.elapsed(), "stored");
+    ensure_builtin(&mut store)?;
     match ctx.format {
         OutputFormat::Text => {
             let style = Style::stdout();
