@@ -40,6 +40,9 @@ enum Command {
     /// Know the adversary: import, export and query intel.
     #[command(subcommand)]
     Intel(commands::intel::IntelCommand),
+    /// Open and list campaigns: operations against one group.
+    #[command(subcommand)]
+    Campaign(commands::campaign::CampaignCommand),
     /// Check and read the audit trail.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Intel(cmd) => commands::intel::run(&ctx, cmd),
+        Command::Campaign(cmd) => commands::campaign::run(&ctx, cmd),
         Command::Audit(cmd) => commands::audit::run(&ctx, cmd),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };

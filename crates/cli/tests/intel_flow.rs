@@ -134,3 +134,43 @@ fn demo_runs() {
     assert!(r.stdout.contains("→ used by Lazarus Group (confidence 85"), "{}", r.stdout);
     assert!(!dir.path().join("unused.db").exists(), "the demo must not touch the user's database");
 }
+
+#[test]
+fn a_campaign_exports_its_group_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    // An unrelated group in the same store must stay out of the campaign's bundle.
+    let other = dir.path().join("other.json");
+    std::fs::write(
+        &other,
+        bundle(
+            r#"{"type":"intrusion-set","spec_version":"2.1","id":"intrusion-set--0b5d2b8a-7d3f-4bb0-a4b7-5f6e3f2c1d0e",
+            "created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"Unrelated Panda"}"#,
+        ),
+    )
+    .unwrap();
+    assert_eq!(takedown(&db, &["intel", "import", other.to_str().unwrap()]).code, 0);
+    let r = takedown(&db, &["campaign", "create", "wannacry-2017", "--actor", "HIDDEN COBRA", "--tlp", "amber+strict"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = takedown(&db, &["campaign", "create", "wannacry-2017", "--actor", "ZINC"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    let out = dir.path().join("c.json");
+    let r = takedown(&db, &["intel", "export", "--campaign", "wannacry-2017", "-o", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let b = json(&std::fs::read_to_string(&out).unwrap());
+    let objects = b["objects"].as_array().unwrap();
+    let grouping = &objects[0];
+    assert_eq!(grouping["type"], "grouping");
+    assert_eq!(grouping["name"], "wannacry-2017");
+    assert_eq!(grouping["object_marking_refs"][0], takedown_model::Tlp::AmberStrict.marking_id());
+    let ids: Vec<&str> = objects.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    for r in grouping["object_refs"].as_array().unwrap() {
+        assert!(ids.contains(&r.as_str().unwrap()), "{r} is grouped but not in the bundle");
+    }
+    assert!(objects.iter().any(|o| o["name"] == "Lazarus Group"));
+    assert!(objects.iter().any(|o| o["name"] == "WannaCry"));
+    assert!(!objects.iter().any(|o| o["name"] == "Unrelated Panda"));
+    let r = takedown(&db, &["--output-format", "json", "campaign", "list"]);
+    assert_eq!(json(&r.stdout)[0]["name"], "wannacry-2017");
+}

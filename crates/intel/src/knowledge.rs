@@ -46,7 +46,7 @@ impl Record {
         let name = name.trim();
         self.name().eq_ignore_ascii_case(name) || self.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
     }
-    fn revoked_or_deprecated(&self) -> bool {
+    pub fn revoked_or_deprecated(&self) -> bool {
         self.json.get("revoked").and_then(Value::as_bool).unwrap_or(false)
             || self.json.get("x_mitre_deprecated").and_then(Value::as_bool).unwrap_or(false)
     }

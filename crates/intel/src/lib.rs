@@ -22,6 +22,7 @@ pub mod ioc;
 pub mod knowledge;
 pub mod pattern;
 pub mod read;
+pub mod scope;
 pub mod stix;
 pub mod timestamp;
 mod upgrade;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use takedown_intel::export::{write_bundle, ExportItem};
 use takedown_intel::knowledge::{self, Chain, Link, Profile};
 use takedown_intel::read::{self, FileDone, Streamed};
+use takedown_intel::scope;
 use takedown_intel::IntelError;
 use takedown_model::Tlp;
 use takedown_store::{ImportHeader, NewObject};
@@ -40,6 +41,10 @@ pub enum IntelCommand {
         /// Write here instead of standard output (written whole, then renamed).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Only this campaign's intel (its group and what is tied to it), as a STIX
+        /// grouping marked with the campaign's TLP. Default: the whole store.
+        #[arg(long, value_name = "NAME")]
+        campaign: Option<String>,
     },
     /// What is known about a group or a malware family, by name, alias or STIX id.
     Show {
@@ -63,7 +68,9 @@ pub enum ExportFormat {
 pub fn run(ctx: &Context, cmd: IntelCommand) -> anyhow::Result<Exit> {
     match cmd {
         IntelCommand::Import { tlp, org, files } => import(ctx, tlp, org, &files),
-        IntelCommand::Export { format: ExportFormat::Stix21, output } => export(ctx, output.as_deref()),
+        IntelCommand::Export { format: ExportFormat::Stix21, output, campaign } => {
+            export(ctx, output.as_deref(), campaign.as_deref())
+        }
         IntelCommand::Show { name } => show(ctx, &name),
         IntelCommand::Why { value } => why(ctx, &value),
     }
@@ -232,10 +239,13 @@ fn list(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
-fn export(ctx: &Context, output: Option<&Path>) -> anyhow::Result<Exit> {
+fn export(ctx: &Context, output: Option<&Path>, campaign: Option<&str>) -> anyhow::Result<Exit> {
     let mut store = ctx.open_store()?;
     ensure_builtin(&mut store)?;
-    let items = store.current_objects(None)?.into_iter().map(|o| ExportItem { json: o.json, tlp: o.tlp });
+    let items: Box<dyn Iterator<Item = ExportItem>> = match campaign {
+        None => Box::new(store.current_objects(None)?.into_iter().map(|o| ExportItem { json: o.json, tlp: o.tlp })),
+        Some(name) => Box::new(campaign_items(&store, name)?.into_iter()),
+    };
     let stats = match output {
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -259,16 +269,44 @@ fn export(ctx: &Context, output: Option<&Path>) -> anyhow::Result<Exit> {
             stats
         }
     };
+    let target = output.map_or("stdout".to_string(), |p| p.display().to_string());
     store.append_audit(
         &ctx.user,
         "intel.export",
-        &output.map_or("stdout".to_string(), |p| p.display().to_string()),
+        &match campaign {
+            Some(name) => format!("campaign {name} to {target}"),
+            None => target,
+        },
         &serde_json::to_string(&stats)?,
     )?;
     if output.is_some() {
         eprintln!("exported {} object(s) under {} TLP level(s)", stats.objects, stats.markings.len());
     }
     Ok(Exit::Clean)
+}
+
+/// A campaign's grouping first, then the objects it groups, in id order.
+fn campaign_items(store: &takedown_store::Store, name: &str) -> anyhow::Result<Vec<ExportItem>> {
+    let Some(campaign) = store.campaign(name)? else {
+        bail!("no campaign called {name:?} (see `takedown campaign list`)");
+    };
+    let Some(actor) = &campaign.actor else {
+        bail!(
+            "campaign {name:?} names no group, so it has no intel of its own to share; export the whole store \
+             (leave out --campaign) or open a campaign with --actor GROUP"
+        );
+    };
+    let ids = scope::campaign_scope(&StoreLookup(store), actor)?;
+    if ids.is_empty() {
+        bail!("the group of campaign {name:?} ({actor}) is no longer in the store; import its intel again");
+    }
+    let mut items = vec![ExportItem { json: scope::grouping(&campaign, &ids).to_string(), tlp: Some(campaign.tlp) }];
+    for id in &ids {
+        if let Some(o) = store.object(id)? {
+            items.push(ExportItem { json: o.json, tlp: o.tlp });
+        }
+    }
+    Ok(items)
 }
 
 fn show(ctx: &Context, name: &str) -> anyhow::Result<Exit> {

@@ -1,3 +1,4 @@
 pub mod audit;
+pub mod campaign;
 pub mod demo;
 pub mod intel;

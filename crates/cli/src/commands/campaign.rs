@@ -1,0 +1,95 @@
+//! `takedown campaign create | list`: an operation against one actor. Later steps
+//! (sweep, capture, accounts, actions) file what they find under a campaign, and
+//! `intel export --campaign` shares its intel.
+
+use crate::intel_store::{ensure_builtin, StoreLookup};
+use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::Context;
+use anyhow::bail;
+use clap::Subcommand;
+use takedown_intel::{ids, knowledge};
+use takedown_model::{Campaign, Tlp};
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Open a campaign against a group.
+    Create {
+        /// A name of your choosing, unique in this store.
+        name: String,
+        /// The group (name, alias or STIX id) this operation is against.
+        #[arg(long, value_name = "GROUP")]
+        actor: Option<String>,
+        /// What the campaign produces is shared under this TLP level by default.
+        #[arg(long, value_name = "LEVEL", default_value = "amber")]
+        tlp: Tlp,
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+    },
+    /// The campaigns in this store, by name.
+    List,
+}
+
+pub fn run(ctx: &Context, cmd: CampaignCommand) -> anyhow::Result<Exit> {
+    let mut store = ctx.open_store()?;
+    ensure_builtin(&mut store)?;
+    match cmd {
+        CampaignCommand::Create { name, actor, tlp, description } => {
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                bail!("a campaign needs a name");
+            }
+            let actor = match actor {
+                None => None,
+                Some(a) => match knowledge::profile(&StoreLookup(&store), &a)? {
+                    Some(p) if p.type_ == "intrusion-set" || p.type_ == "threat-actor" => {
+                        p.objects.first().map(|o| o.id.clone())
+                    }
+                    Some(p) => bail!("{a:?} is a {} ({}), not a group: name the group it belongs to", p.type_, p.name),
+                    None => bail!(
+                        "no group called {a:?} is known (see `takedown intel show NAME`, or import intel that names it)"
+                    ),
+                },
+            };
+            let campaign =
+                Campaign { id: ids::random_id("grouping"), name, actor, description, tlp, created: chrono::Utc::now() };
+            store.create_campaign(&campaign, &ctx.user)?;
+            match ctx.format {
+                OutputFormat::Text => println!(
+                    "campaign {:?} created ({}), against {}, {}",
+                    campaign.name,
+                    campaign.id,
+                    campaign.actor.as_deref().unwrap_or("no actor named"),
+                    campaign.tlp
+                ),
+                format => print_json(format, &campaign)?,
+            }
+        }
+        CampaignCommand::List => {
+            let campaigns = store.campaigns()?;
+            match ctx.format {
+                OutputFormat::Text => {
+                    let style = Style::stdout();
+                    if campaigns.is_empty() {
+                        println!("no campaigns yet (takedown campaign create NAME --actor GROUP)");
+                    }
+                    for c in &campaigns {
+                        println!(
+                            "{}  {}  {}  {}",
+                            style.bold(&c.name),
+                            c.tlp,
+                            c.actor.as_deref().unwrap_or("-"),
+                            style.dim(&c.id)
+                        );
+                    }
+                }
+                OutputFormat::Json => print_json(OutputFormat::Json, &campaigns)?,
+                OutputFormat::Ndjson => {
+                    for c in &campaigns {
+                        print_json(OutputFormat::Ndjson, c)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(Exit::Clean)
+}
