@@ -68,6 +68,18 @@
 //! - Matching work is bounded by [`MAX_EVAL_STEPS`]; a pattern that needs more
 //!   (only possible by coupling many object types over a large observation) is
 //!   reported as not matching.
+//!
+//! # Why our own
+//!
+//! The Rust crates for STIX that exist (`stix2` 0.1, `stix-rs` 0.1, `stixflayer`
+//! 0.1, all first releases) each bring a typed model of every STIX object, which
+//! would refuse or flatten the custom types and properties real feeds carry
+//! (ATT&CK's `x-mitre-*`), and their documentation describes pattern *parsing or
+//! syntax checking* only: none documents matching a pattern against observations,
+//! which is what sweep and capture analysis need, nor error offsets. The reference
+//! matcher is OASIS's Python `cti-pattern-matcher`. So the grammar is implemented
+//! here from the specification, and the parser is fuzzed (`fuzz/`, target
+//! `stix_pattern`).
 
 mod ast;
 mod lexer;
