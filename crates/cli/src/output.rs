@@ -14,6 +14,16 @@ pub enum OutputFormat {
     Ndjson,
 }
 
+/// `println!` that hands a write error back (`?`) instead of panicking, so that a
+/// closed pipe (`takedown ... | head`) ends quietly through [`finish`].
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 /// How a command that ran to the end came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {

@@ -2,7 +2,7 @@
 //! the group's (`why`). Answers are built from STIX objects and relationships, and
 //! every link names its source and confidence.
 
-use crate::pattern;
+use crate::{names, pattern};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -224,12 +224,39 @@ pub fn profile(lookup: &dyn Lookup, query: &str) -> Result<Option<Profile>, Look
         }
     }
     if matches.is_empty() {
-        return Ok(None);
+        // A loose query ("Lazarus", "cobra") answers when it names one entity only.
+        return match loose_matches(lookup, query)?.as_slice() {
+            [one] => profile(lookup, one),
+            _ => Ok(None),
+        };
     }
     let kind = matches[0].type_().to_string();
     matches.retain(|r| same_kind(r.type_(), &kind));
     let name = matches.iter().find(|r| r.is_called(query)).map(|r| r.name().to_string()).unwrap_or_default();
     profile_of(lookup, &name, matches).map(Some)
+}
+
+/// Groups and software whose name or an alias contains the query's words as a run
+/// ("cobra" → HIDDEN COBRA): for a query that names nothing exactly. Names, sorted.
+pub fn loose_matches(lookup: &dyn Lookup, query: &str) -> Result<Vec<String>, LookupError> {
+    let q = names::words(query);
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = BTreeSet::new();
+    for t in ACTOR_TYPES.into_iter().chain(SOFTWARE_TYPES) {
+        for r in lookup.of_type(t)? {
+            if r.revoked_or_deprecated() {
+                continue;
+            }
+            let aliases = r.aliases();
+            let forms = names::forms(std::iter::once(r.name()).chain(aliases.iter().map(String::as_str)));
+            if forms.iter().any(|f| names::find(std::slice::from_ref(&q), f).is_some()) {
+                out.insert(r.name().to_string());
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 fn same_kind(a: &str, b: &str) -> bool {
@@ -421,6 +448,7 @@ pub fn why(lookup: &dyn Lookup, value: &str) -> Result<Vec<Chain>, LookupError> 
         }
     }
     let mut chains = Vec::new();
+    let mut actors = None;
     for (ind, matched) in hits {
         let mut links = Vec::new();
         for rel in lookup.relationships(ind.id(), true)? {
@@ -438,11 +466,64 @@ pub fn why(lookup: &dyn Lookup, value: &str) -> Result<Vec<Chain>, LookupError> 
                 then,
             });
         }
+        if links.is_empty() {
+            if actors.is_none() {
+                actors = Some(group_forms(lookup)?);
+            }
+            links = named_groups(&ind, actors.as_deref().unwrap_or_default());
+        }
         chains.push(Chain { indicator: Entity::of(&ind), matched, links });
     }
     chains
         .sort_by(|a, b| b.indicator.confidence.cmp(&a.indicator.confidence).then(a.indicator.id.cmp(&b.indicator.id)));
     Ok(chains)
+}
+
+/// A group and the word forms it answers to (see [`names::forms`]).
+type GroupForms = (Record, Vec<Vec<String>>);
+
+/// Every group, with the word forms it answers to.
+fn group_forms(lookup: &dyn Lookup) -> Result<Vec<GroupForms>, LookupError> {
+    let mut out = Vec::new();
+    for t in ACTOR_TYPES {
+        for r in lookup.of_type(t)? {
+            if r.revoked_or_deprecated() {
+                continue;
+            }
+            let aliases = r.aliases();
+            let forms = names::forms(std::iter::once(r.name()).chain(aliases.iter().map(String::as_str)));
+            out.push((r, forms));
+        }
+    }
+    Ok(out)
+}
+
+/// Groups an indicator names in its own words, when it indicates nothing known:
+/// IOC files say which report each line comes from ("Lazarus campaign against
+/// researchers ..."). Weaker than a relationship, so the link says what it is and
+/// carries no confidence.
+fn named_groups(ind: &Record, groups: &[GroupForms]) -> Vec<Link> {
+    let text = [ind.str("name"), ind.str("description")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let text = names::words(&text);
+    let mut out = Vec::new();
+    let mut named = BTreeSet::new();
+    for (group, forms) in groups {
+        // One link per group name: the same group from two sources says no more.
+        if named.contains(group.name()) {
+            continue;
+        }
+        if let Some(form) = names::find(forms, &text) {
+            named.insert(group.name().to_string());
+            out.push(Link {
+                relation: format!("names \"{}\" in its text", form.join(" ")),
+                to: Entity::of(group),
+                relationship_source: ind.source.clone(),
+                relationship_confidence: None,
+                then: Vec::new(),
+            });
+        }
+    }
+    out
 }
 
 /// The groups that use a malware, across every source that knows the malware by
@@ -553,5 +634,33 @@ mod tests {
         assert!(!why(&lookup, "takedown_WannaCry_Worm").unwrap().is_empty());
         assert!(!why(&lookup, r"Global\MsWinZonesCacheCounterMutexA").unwrap().is_empty());
         assert!(why(&lookup, "example.org").unwrap().is_empty());
+    }
+
+    #[test]
+    fn loose_names_find_one_entity_or_none() {
+        let lookup = pack();
+        assert_eq!(profile(&lookup, "Lazarus").unwrap().unwrap().name, "Lazarus Group");
+        assert_eq!(profile(&lookup, "cobra").unwrap().unwrap().name, "Lazarus Group");
+        assert!(profile(&lookup, "zin").unwrap().is_none(), "words, not prefixes");
+        assert_eq!(loose_matches(&lookup, "group").unwrap(), ["Lazarus Group"]);
+    }
+
+    #[test]
+    fn an_ioc_line_that_names_a_group_says_so() {
+        let ioc = crate::ioc::parse(
+            "0ac5c8ad0c2ddef4d41724acac586ffabcc92ab9d4906a4fc4a1ff2ec2feec7c;Lazarus campaign against researchers\n\
+             1cc60cb1e08779ff140dfbb4358a7c2587ba58ad2f1f23343b9efb51bb25aaed;Unrelated crimeware\n",
+            crate::ioc::IocFileKind::Hash,
+            "hash-iocs.txt",
+            "2024-01-01T00:00:00.000Z",
+        );
+        let lookup = MemoryLookup::new(crate::builtin::objects().into_iter().chain(ioc.objects));
+        let chains = why(&lookup, "0ac5c8ad0c2ddef4d41724acac586ffabcc92ab9d4906a4fc4a1ff2ec2feec7c").unwrap();
+        let link = &chains[0].links[0];
+        assert_eq!(link.to.name, "Lazarus Group");
+        assert_eq!(link.relation, "names \"lazarus\" in its text");
+        assert_eq!(link.relationship_confidence, None);
+        let chains = why(&lookup, "1cc60cb1e08779ff140dfbb4358a7c2587ba58ad2f1f23343b9efb51bb25aaed").unwrap();
+        assert!(chains[0].links.is_empty());
     }
 }

@@ -20,6 +20,7 @@ pub mod extension;
 pub mod ids;
 pub mod ioc;
 pub mod knowledge;
+pub mod names;
 pub mod pattern;
 pub mod read;
 pub mod scope;

@@ -1,5 +1,6 @@
 //! `takedown audit verify | list`
 
+use crate::outln;
 use crate::output::{print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::bail;
@@ -23,10 +24,10 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<Exit> {
             let report = store.verify_audit()?;
             match (&report.first_broken, ctx.format) {
                 (None, OutputFormat::Text) => {
-                    println!("audit trail intact: {} event(s), hash chain verified", report.rows)
+                    outln!("audit trail intact: {} event(s), hash chain verified", report.rows)
                 }
                 (Some(b), OutputFormat::Text) => {
-                    println!("audit trail BROKEN at row {}: {}", b.seq, b.reason);
+                    outln!("audit trail BROKEN at row {}: {}", b.seq, b.reason);
                 }
                 (broken, format) => print_json(
                     format,
@@ -46,7 +47,7 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<Exit> {
             match ctx.format {
                 OutputFormat::Text => {
                     for e in &events {
-                        println!(
+                        outln!(
                             "{:>5}  {}  {:<10} {:<18} {}  {}",
                             e.seq,
                             e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -3,6 +3,7 @@
 //! `intel export --campaign` shares its intel.
 
 use crate::intel_store::{ensure_builtin, StoreLookup};
+use crate::outln;
 use crate::output::{print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::bail;
@@ -54,7 +55,7 @@ pub fn run(ctx: &Context, cmd: CampaignCommand) -> anyhow::Result<Exit> {
                 Campaign { id: ids::random_id("grouping"), name, actor, description, tlp, created: chrono::Utc::now() };
             store.create_campaign(&campaign, &ctx.user)?;
             match ctx.format {
-                OutputFormat::Text => println!(
+                OutputFormat::Text => outln!(
                     "campaign {:?} created ({}), against {}, {}",
                     campaign.name,
                     campaign.id,
@@ -70,10 +71,10 @@ pub fn run(ctx: &Context, cmd: CampaignCommand) -> anyhow::Result<Exit> {
                 OutputFormat::Text => {
                     let style = Style::stdout();
                     if campaigns.is_empty() {
-                        println!("no campaigns yet (takedown campaign create NAME --actor GROUP)");
+                        outln!("no campaigns yet (takedown campaign create NAME --actor GROUP)");
                     }
                     for c in &campaigns {
-                        println!(
+                        outln!(
                             "{}  {}  {}  {}",
                             style.bold(&c.name),
                             c.tlp,

@@ -1,6 +1,7 @@
 //! `takedown demo`: the quick start, on a fresh temporary store.
 
 use crate::intel_store::{ensure_builtin, StoreLookup};
+use crate::outln;
 use crate::output::{print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use clap::Args;
@@ -29,49 +30,49 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
         )?;
         return Ok(Exit::Clean);
     }
-    println!("{}", style.bold("takedown demo — know the adversary"));
-    println!("A fresh store at {} holds the built-in intel pack:", db.display());
+    outln!("{}", style.bold("takedown demo — know the adversary"));
+    outln!("A fresh store at {} holds the built-in intel pack:", db.display());
     for (t, n) in super::intel::counts(&store)? {
-        println!("  {n:>3} {t}");
+        outln!("  {n:>3} {t}");
     }
-    println!();
-    println!("{}", style.bold("$ takedown intel show ZINC"));
+    outln!();
+    outln!("{}", style.bold("$ takedown intel show ZINC"));
     match &profile {
         Some(p) => {
-            println!(
+            outln!(
                 "{} ({}), also known as {}",
                 p.name,
                 p.type_,
                 p.aliases.iter().cloned().collect::<Vec<_>>().join(", ")
             );
             for m in &p.related {
-                println!("  uses {} ({})", m.name, m.type_);
+                outln!("  uses {} ({})", m.name, m.type_);
             }
-            println!("  {} technique(s), {} indicator(s):", p.techniques.len(), p.indicators.len());
+            outln!("  {} technique(s), {} indicator(s):", p.techniques.len(), p.indicators.len());
             for i in &p.indicators {
-                println!("    {:<13} {}", i.kind, i.value.lines().next().unwrap_or(""));
+                outln!("    {:<13} {}", i.kind, i.value.lines().next().unwrap_or(""));
             }
         }
-        None => println!("  (not found — the built-in pack did not load; run with RUST_LOG=debug)"),
+        None => outln!("  (not found — the built-in pack did not load; run with RUST_LOG=debug)"),
     }
-    println!();
-    println!("{}", style.bold("$ takedown intel why ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa"));
+    outln!();
+    outln!("{}", style.bold("$ takedown intel why ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa"));
     for c in &chains {
-        println!("  indicator {:?} (confidence {})", c.indicator.name, c.indicator.confidence.unwrap_or(0));
+        outln!("  indicator {:?} (confidence {})", c.indicator.name, c.indicator.confidence.unwrap_or(0));
         for l in &c.links {
-            println!("    → {} {}", l.relation, l.to.name);
+            outln!("    → {} {}", l.relation, l.to.name);
             for u in &l.then {
                 let conf = u.relationship_confidence.map_or("not stated".into(), |c| c.to_string());
-                println!("      → {} {} (confidence {conf}, source: {})", u.relation, u.to.name, u.relationship_source);
+                outln!("      → {} {} (confidence {conf}, source: {})", u.relation, u.to.name, u.relationship_source);
             }
         }
     }
-    println!();
-    println!("Next: import more intel into ./takedown.db, for example MITRE ATT&CK:");
-    println!("  takedown intel import enterprise-attack.json");
-    println!("  takedown intel show \"HIDDEN COBRA\"");
+    outln!();
+    outln!("Next: import more intel into ./takedown.db, for example MITRE ATT&CK:");
+    outln!("  takedown intel import enterprise-attack.json");
+    outln!("  takedown intel show \"HIDDEN COBRA\"");
     if args.keep.is_some() {
-        println!("The demo database was kept at {}.", db.display());
+        outln!("The demo database was kept at {}.", db.display());
     }
     Ok(Exit::Clean)
 }

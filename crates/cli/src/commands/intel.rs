@@ -1,6 +1,7 @@
 //! `takedown intel import | export | show | why`
 
 use crate::intel_store::{ensure_builtin, to_new, StoreLookup};
+use crate::outln;
 use crate::output::{print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::{bail, Context as _};
@@ -197,19 +198,19 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
             let style = Style::stdout();
             for r in &reports {
                 let extra = if r.rules.is_empty() { String::new() } else { format!(", {} rule(s)", r.rules.len()) };
-                println!("{}  {} {} object(s){extra}", r.path, r.kind.as_str(), r.objects);
+                outln!("{}  {} {} object(s){extra}", r.path, r.kind.as_str(), r.objects);
                 for s in r.skipped_lines.iter().take(10) {
-                    println!("  {} {s}", style.warn("skipped"));
+                    outln!("  {} {s}", style.warn("skipped"));
                 }
                 if r.skipped_lines.len() > 10 {
-                    println!("  {} {} more line(s)", style.warn("skipped"), r.skipped_lines.len() - 10);
+                    outln!("  {} {} more line(s)", style.warn("skipped"), r.skipped_lines.len() - 10);
                 }
             }
             for p in &passed_over {
-                println!("{}  {}", p.display(), style.dim("passed over: not an intel file"));
+                outln!("{}  {}", p.display(), style.dim("passed over: not an intel file"));
             }
             let skipped: usize = reports.iter().map(|r| r.skipped_lines.len()).sum();
-            println!(
+            outln!(
                 "{} {} file(s): {} new, {} newer version(s), {} older version(s) kept as history, {} unchanged; {} line(s) skipped",
                 style.bold("imported"),
                 reports.len(),
@@ -220,7 +221,7 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
                 skipped
             );
             let types: Vec<String> = summary.by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
-            println!("  by type: {}", types.join(", "));
+            outln!("  by type: {}", types.join(", "));
         }
         format => print_json(
             format,
@@ -312,11 +313,16 @@ fn campaign_items(store: &takedown_store::Store, name: &str) -> anyhow::Result<V
 fn show(ctx: &Context, name: &str) -> anyhow::Result<Exit> {
     let mut store = ctx.open_store()?;
     ensure_builtin(&mut store)?;
-    let Some(profile) = knowledge::profile(&StoreLookup(&store), name)? else {
+    let lookup = StoreLookup(&store);
+    let Some(profile) = knowledge::profile(&lookup, name)? else {
+        let near = knowledge::loose_matches(&lookup, name)?;
+        if near.len() > 1 {
+            bail!("{name:?} could be any of: {} (name one of them)", near.join(", "));
+        }
         bail!("no group or malware called {name:?} is known (import intel first, e.g. takedown intel import enterprise-attack.json)");
     };
     match ctx.format {
-        OutputFormat::Text => print_profile(&profile),
+        OutputFormat::Text => print_profile(&profile)?,
         format => print_json(format, &profile)?,
     }
     Ok(Exit::Clean)
@@ -326,30 +332,30 @@ fn confidence(c: Option<u64>) -> String {
     c.map_or("confidence not stated".into(), |c| format!("confidence {c}"))
 }
 
-fn print_profile(p: &Profile) {
+fn print_profile(p: &Profile) -> std::io::Result<()> {
     let style = Style::stdout();
-    println!("{}  ({})", style.bold(&p.name), p.type_);
+    outln!("{}  ({})", style.bold(&p.name), p.type_);
     if !p.aliases.is_empty() {
-        println!("  also known as: {}", p.aliases.iter().cloned().collect::<Vec<_>>().join(", "));
+        outln!("  also known as: {}", p.aliases.iter().cloned().collect::<Vec<_>>().join(", "));
     }
     for o in &p.objects {
         let attack = o.attack_id.as_deref().map(|a| format!(" [{a}]")).unwrap_or_default();
-        println!("  source: {}  {}{attack}", o.source, style.dim(&o.id));
+        outln!("  source: {}  {}{attack}", o.source, style.dim(&o.id));
     }
     if let Some(d) = &p.description {
-        println!();
-        println!("  {}", wrap(&strip_citations(d), 88, "  "));
+        outln!();
+        outln!("  {}", wrap(&strip_citations(d), 88, "  "));
     }
     let (title, related) = if p.type_ == "malware" || p.type_ == "tool" {
         ("Used by", &p.related)
     } else {
         ("Malware and tools", &p.related)
     };
-    println!();
-    println!("{} ({})", style.bold(title), related.len());
+    outln!();
+    outln!("{} ({})", style.bold(title), related.len());
     for m in related {
         let attack = m.attack_id.as_deref().unwrap_or("");
-        println!(
+        outln!(
             "  {:<28} {:<14} {:<6} {:<22} {}",
             m.name,
             m.type_,
@@ -358,16 +364,16 @@ fn print_profile(p: &Profile) {
             style.dim(&m.source)
         );
     }
-    println!();
-    println!("{} ({})", style.bold("Techniques"), p.techniques.len());
+    outln!();
+    outln!("{} ({})", style.bold("Techniques"), p.techniques.len());
     for t in &p.techniques {
-        println!("  {:<10} {}", t.attack_id.as_deref().unwrap_or("-"), t.name);
+        outln!("  {:<10} {}", t.attack_id.as_deref().unwrap_or("-"), t.name);
     }
-    println!();
-    println!("{} ({})", style.bold("Indicators"), p.indicators.len());
+    outln!();
+    outln!("{} ({})", style.bold("Indicators"), p.indicators.len());
     for i in &p.indicators {
         let via = i.via.as_deref().map(|v| format!(" via {v}")).unwrap_or_default();
-        println!(
+        outln!(
             "  {:<13} {:<66} {:<22} {}{}",
             i.kind,
             truncate(&i.value, 66),
@@ -376,6 +382,7 @@ fn print_profile(p: &Profile) {
             via
         );
     }
+    Ok(())
 }
 
 /// ATT&CK descriptions carry `(Citation: ...)` markers meant for its website.
@@ -428,10 +435,10 @@ fn why(ctx: &Context, value: &str) -> anyhow::Result<Exit> {
     match ctx.format {
         OutputFormat::Text => {
             if chains.is_empty() {
-                println!("{value}: no indicator matches");
+                outln!("{value}: no indicator matches");
             }
             for c in &chains {
-                print_chain(value, c);
+                print_chain(value, c)?;
             }
         }
         OutputFormat::Json => print_json(ctx.format, &serde_json::json!({ "value": value, "chains": chains }))?,
@@ -444,10 +451,10 @@ fn why(ctx: &Context, value: &str) -> anyhow::Result<Exit> {
     Ok(if chains.is_empty() { Exit::Clean } else { Exit::Findings })
 }
 
-fn print_chain(value: &str, c: &Chain) {
+fn print_chain(value: &str, c: &Chain) -> std::io::Result<()> {
     let style = Style::stdout();
-    println!("{} matches {}", style.bold(value), c.matched);
-    println!(
+    outln!("{} matches {}", style.bold(value), c.matched);
+    outln!(
         "  indicator {:?}  {}  source: {}  {}",
         c.indicator.name,
         confidence(c.indicator.confidence),
@@ -455,13 +462,13 @@ fn print_chain(value: &str, c: &Chain) {
         style.dim(&c.indicator.id)
     );
     if c.links.is_empty() {
-        println!("    (indicates nothing known)");
+        outln!("    (indicates nothing known)");
     }
-    fn links(l: &[Link], depth: usize) {
+    fn links(l: &[Link], depth: usize) -> std::io::Result<()> {
         let style = Style::stdout();
         let pad = "    ".repeat(depth);
         for link in l {
-            println!(
+            outln!(
                 "{pad}→ {} {} {:?}  (link: {}, source: {})  {}",
                 link.relation,
                 link.to.type_,
@@ -470,11 +477,13 @@ fn print_chain(value: &str, c: &Chain) {
                 link.relationship_source,
                 style.dim(&link.to.id)
             );
-            links(&link.then, depth + 1);
+            links(&link.then, depth + 1)?;
         }
+        Ok(())
     }
-    links(&c.links, 2);
-    println!();
+    links(&c.links, 2)?;
+    outln!();
+    Ok(())
 }
 
 /// Counts of the stored intel, for the demo and for people.
