@@ -13,6 +13,10 @@ pub enum StoreError {
     Migration { version: i64, source: rusqlite::Error },
     #[error("a campaign named {0:?} already exists")]
     CampaignExists(String),
+    #[error("no campaign named {0:?} (create it with `takedown campaign create`, or see `takedown campaign list`)")]
+    NoCampaign(String),
+    #[error("a stored finding could not be read back: {0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
 }

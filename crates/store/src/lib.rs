@@ -1,5 +1,5 @@
 //! The one place takedown keeps state: intel (every version of every STIX object),
-//! campaigns and the hash-chained audit trail, in SQLite by default.
+//! campaigns, their findings and the hash-chained audit trail, in SQLite by default.
 //!
 //! Every change goes through a transaction together with its audit event, so the
 //! store is never half-written and never changed without a record.
@@ -16,11 +16,13 @@
 mod audit;
 mod campaign;
 mod error;
+mod finding;
 mod intel;
 mod migrate;
 
 pub use audit::{AuditReport, BrokenRow};
 pub use error::StoreError;
+pub use finding::subject_key;
 pub use intel::{ImportBatch, ImportHeader, ImportSummary, NewObject, StoredObject};
 
 use rusqlite::Connection;

@@ -3,8 +3,11 @@
 use crate::{Store, StoreError};
 
 /// In order; the index + 1 is the schema version a migration brings the database to.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_audit_append_only.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_audit_append_only.sql"),
+    include_str!("../migrations/0003_findings.sql"),
+];
 
 impl Store {
     pub(crate) fn migrate(&mut self) -> Result<(), StoreError> {
