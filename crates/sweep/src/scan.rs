@@ -1,0 +1,296 @@
+//! One file, read once, checked against everything: hashes (only the kinds the
+//! intel holds), its name and path, WannaCry artefacts, YARA rules with the Loki
+//! externals set for this file, and the members of a zip archive.
+
+use crate::archive::{self, ArchiveReport};
+use crate::artefact;
+use crate::hit::{show_bytes, Hit, HitKind, MatchedString};
+use crate::ruleset::{HashKinds, Ruleset};
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// The variables Loki-style rules read, set for each file.
+pub const LOKI_EXTERNALS: [&str; 5] = ["filename", "filepath", "extension", "filetype", "owner"];
+
+/// Matched strings kept per rule in a report; the rule's match is whole without them.
+pub const MAX_STRINGS_PER_RULE: usize = 16;
+
+/// A rule that runs longer than this on one file is stopped and the file reported
+/// as an error rather than holding a thread forever.
+pub const YARA_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What scanning one file produced.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    pub hits: Vec<Hit>,
+    /// Set when the file was a zip archive.
+    pub archive: Option<ArchiveReport>,
+    /// A YARA scan that failed (timeout): the file is counted as an error.
+    pub error: Option<String>,
+}
+
+/// What of a file there is to check.
+#[derive(Clone, Copy)]
+enum Content<'a> {
+    Whole(&'a [u8]),
+    /// Only the first bytes of a file too large to read: names and headers only.
+    Head(&'a [u8]),
+}
+
+/// Per-thread scanning state: the YARA scanner and a cache of owner names.
+pub struct FileScanner<'r> {
+    ruleset: &'r Ruleset,
+    yara: yara_x::Scanner<'r>,
+    owners: HashMap<u32, String>,
+    member_limit: u64,
+    scan_archives: bool,
+}
+
+impl std::fmt::Debug for FileScanner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileScanner").finish_non_exhaustive()
+    }
+}
+
+/// Hashes of one file, computed in one pass over its bytes.
+#[derive(Debug, Default)]
+struct Hashes {
+    md5: Option<String>,
+    sha1: Option<String>,
+    sha256: Option<String>,
+}
+
+fn hashes(data: &[u8], kinds: HashKinds) -> Hashes {
+    Hashes {
+        md5: kinds.md5.then(|| hex::encode(Md5::digest(data))),
+        sha1: kinds.sha1.then(|| hex::encode(Sha1::digest(data))),
+        sha256: kinds.sha256.then(|| hex::encode(Sha256::digest(data))),
+    }
+}
+
+/// Loki's `filetype`: what the first bytes say the file is.
+pub fn file_type(head: &[u8]) -> &'static str {
+    const MAGIC: [(&[u8], &str); 10] = [
+        (b"MZ", "EXE"),
+        (b"\x7fELF", "ELF"),
+        (b"PK\x03\x04", "ZIP"),
+        (b"Rar!", "RAR"),
+        (b"7z\xbc\xaf\x27\x1c", "7Z"),
+        (b"%PDF", "PDF"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE"),
+        (b"\x1f\x8b", "GZIP"),
+        (b"WANACRY!", "WNCRY"),
+        (b"\xca\xfe\xba\xbe", "JAVA"),
+    ];
+    MAGIC.iter().find(|(m, _)| head.starts_with(m)).map(|(_, t)| *t).unwrap_or("UNKNOWN")
+}
+
+impl<'r> FileScanner<'r> {
+    pub fn new(ruleset: &'r Ruleset, member_limit: u64, scan_archives: bool) -> FileScanner<'r> {
+        let mut yara = yara_x::Scanner::new(&ruleset.rules);
+        yara.set_timeout(YARA_TIMEOUT);
+        FileScanner { ruleset, yara, owners: HashMap::new(), member_limit, scan_archives }
+    }
+
+    /// Checks the file at `path` whose whole content is `data`; `uid` is its owner.
+    pub fn scan(&mut self, path: &Path, data: &[u8], uid: u32) -> FileReport {
+        let owner = self.owner(uid);
+        let shown = path.to_string_lossy().into_owned();
+        let mut report = FileReport::default();
+        let exists = |p: &Path| p.symlink_metadata().is_ok();
+        report.error = self.check(&shown, None, path, Content::Whole(data), &owner, &exists, &mut report.hits);
+        if self.scan_archives && archive::is_zip(data) {
+            let mut member_hits = Vec::new();
+            let absent = |_: &Path| true;
+            let limit = self.member_limit;
+            let mut errors = Vec::new();
+            let archive_report = archive::walk(data, limit, &mut |member, bytes| {
+                let member_path = Path::new(member);
+                let found = self.check(
+                    &shown,
+                    Some(member),
+                    member_path,
+                    Content::Whole(bytes),
+                    &owner,
+                    &absent,
+                    &mut member_hits,
+                );
+                if let Some(e) = found {
+                    errors.push(e);
+                }
+            });
+            report.hits.extend(member_hits);
+            report.archive = Some(archive_report);
+            if report.error.is_none() {
+                report.error = errors.into_iter().next();
+            }
+        }
+        report
+    }
+
+    /// A file too large to read whole: its name, its path and the artefact checks
+    /// on its first bytes (`head`), no hashes and no YARA.
+    pub fn scan_name(&mut self, path: &Path, head: &[u8], uid: u32) -> Vec<Hit> {
+        let owner = self.owner(uid);
+        let shown = path.to_string_lossy().into_owned();
+        let exists = |p: &Path| p.symlink_metadata().is_ok();
+        let mut hits = Vec::new();
+        self.check(&shown, None, path, Content::Head(head), &owner, &exists, &mut hits);
+        hits
+    }
+
+    /// Every check on one piece of content: the file itself, or an archive member
+    /// (`member` set, `name_path` its path inside the archive). Returns a YARA error.
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &mut self,
+        path: &str,
+        member: Option<&str>,
+        name_path: &Path,
+        content: Content<'_>,
+        owner: &str,
+        exists: &dyn Fn(&Path) -> bool,
+        hits: &mut Vec<Hit>,
+    ) -> Option<String> {
+        let start = hits.len();
+        let ruleset = self.ruleset;
+        let hit = |kind: HitKind, rule: Option<String>, matched: String| Hit {
+            path: path.to_string(),
+            member: member.map(str::to_string),
+            kind,
+            rule,
+            rule_file: None,
+            indicator: None,
+            matched,
+            strings: Vec::new(),
+            sha256: String::new(),
+            original: None,
+            groups: Vec::new(),
+            malware: Vec::new(),
+        };
+
+        let (data, whole) = match content {
+            Content::Whole(d) => (d, true),
+            Content::Head(d) => (d, false),
+        };
+        let kinds = if whole { ruleset.hash_kinds() } else { HashKinds::default() };
+        let sums = hashes(data, kinds);
+        for (algorithm, value) in [("md5", &sums.md5), ("sha1", &sums.sha1), ("sha256", &sums.sha256)] {
+            let Some(value) = value else { continue };
+            for source in ruleset.hash_sources(value) {
+                let mut h = hit(HitKind::Hash, None, format!("{algorithm} {value}"));
+                h.indicator = source.indicator.clone();
+                h.rule = Some(source.name.clone());
+                hits.push(h);
+            }
+        }
+
+        let file_name = name_path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        for source in ruleset.name_sources(&file_name.to_lowercase()) {
+            let mut h = hit(HitKind::Filename, Some(source.name.clone()), file_name.to_string());
+            h.indicator = source.indicator.clone();
+            hits.push(h);
+        }
+        let full = match member {
+            Some(m) => format!("{path}!{m}"),
+            None => path.to_string(),
+        };
+        for (pattern, source) in ruleset.path_matches(&full) {
+            let mut h = hit(HitKind::Filename, Some(source.name.clone()), pattern.to_string());
+            h.indicator = source.indicator.clone();
+            hits.push(h);
+        }
+
+        for a in artefact::check(name_path, data, exists) {
+            let mut h = hit(HitKind::Artefact, Some(a.name.to_string()), a.what);
+            h.original = a.original;
+            hits.push(h);
+        }
+
+        let error = if whole { self.yara(&full, file_name, data, owner, &hit, hits) } else { None };
+
+        if hits.len() > start && whole {
+            let sha256 = sums.sha256.unwrap_or_else(|| hex::encode(Sha256::digest(data)));
+            for h in &mut hits[start..] {
+                h.sha256 = sha256.clone();
+            }
+        }
+        error
+    }
+
+    fn yara(
+        &mut self,
+        full: &str,
+        file_name: &str,
+        data: &[u8],
+        owner: &str,
+        hit: &dyn Fn(HitKind, Option<String>, String) -> Hit,
+        hits: &mut Vec<Hit>,
+    ) -> Option<String> {
+        let extension = Path::new(file_name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| format!(".{}", e.to_lowercase()))
+            .unwrap_or_default();
+        // The externals were declared as strings when the rules compiled, so
+        // setting a string cannot fail.
+        let _ = self.yara.set_global("filename", file_name);
+        let _ = self.yara.set_global("filepath", full);
+        let _ = self.yara.set_global("extension", extension.as_str());
+        let _ = self.yara.set_global("filetype", file_type(data));
+        let _ = self.yara.set_global("owner", owner);
+        let results = match self.yara.scan(data) {
+            Ok(r) => r,
+            Err(e) => return Some(format!("{full}: YARA scan stopped: {e}")),
+        };
+        for rule in results.matching_rules() {
+            let namespace = rule.namespace();
+            let source = self.ruleset.yara_file(namespace);
+            let mut strings = Vec::new();
+            for pattern in rule.patterns() {
+                for m in pattern.matches().take(MAX_STRINGS_PER_RULE) {
+                    let range = m.range();
+                    strings.push(MatchedString {
+                        identifier: pattern.identifier().to_string(),
+                        offset: range.start as u64,
+                        length: range.len() as u64,
+                        data: show_bytes(m.data()),
+                    });
+                }
+            }
+            strings.sort();
+            strings.truncate(MAX_STRINGS_PER_RULE);
+            let matched = source.map(|(_, s)| s.name.clone()).unwrap_or_else(|| namespace.to_string());
+            let mut h = hit(HitKind::Yara, Some(rule.identifier().to_string()), matched);
+            h.rule_file = source.map(|(p, _)| p.display().to_string());
+            h.indicator = source.and_then(|(_, s)| s.indicator.clone());
+            h.strings = strings;
+            for (key, value) in rule.metadata() {
+                if let ("malware" | "family", yara_x::MetaValue::String(v)) = (key, value) {
+                    h.malware.push(v.to_string());
+                }
+            }
+            hits.push(h);
+        }
+        None
+    }
+
+    fn owner(&mut self, uid: u32) -> String {
+        self.owners.entry(uid).or_insert_with(|| user_name(uid).unwrap_or_else(|| uid.to_string())).clone()
+    }
+}
+
+/// The name of user `uid` from `/etc/passwd`, as Loki's `owner` gives it.
+fn user_name(uid: u32) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}

@@ -1,0 +1,410 @@
+//! The sweep itself: a parallel walk of the roots (ripgrep's walker, with its
+//! ignore-file handling off: a sweep must see every file), each worker thread
+//! reading and checking files with its own scanner. A file that cannot be read is
+//! counted, never fatal.
+
+use crate::archive::Stop;
+use crate::error::SweepError;
+use crate::hit::Hit;
+use crate::ruleset::Ruleset;
+use crate::scan::FileScanner;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::{WalkBuilder, WalkState};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Files larger than this are checked by name only, unless `--max-filesize` says
+/// otherwise: the size Loki and THOR use, past which malware is rare.
+pub const DEFAULT_MAX_FILESIZE: u64 = 64 << 20;
+
+/// Problems kept word for word in a summary; beyond this they are only counted.
+pub const MAX_NOTICES: usize = 100;
+
+/// File systems a sweep never enters: kernel views that are not files, and network
+/// mounts, whose files belong to (and are swept on) another machine.
+const SKIPPED_FS: [&str; 27] = [
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "debugfs",
+    "tracefs",
+    "pstore",
+    "bpf",
+    "mqueue",
+    "hugetlbfs",
+    "configfs",
+    "fusectl",
+    "binfmt_misc",
+    "autofs",
+    "efivarfs",
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "fuse.sshfs",
+    "ceph",
+    "glusterfs",
+    "9p",
+];
+
+/// How to sweep.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub roots: Vec<PathBuf>,
+    pub threads: usize,
+    pub excludes: Vec<String>,
+    pub max_filesize: u64,
+    pub one_file_system: bool,
+    pub follow_symlinks: bool,
+    pub scan_archives: bool,
+}
+
+impl Default for SweepOptions {
+    fn default() -> Self {
+        SweepOptions {
+            roots: vec![PathBuf::from("/")],
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            excludes: Vec::new(),
+            max_filesize: DEFAULT_MAX_FILESIZE,
+            one_file_system: false,
+            follow_symlinks: false,
+            scan_archives: true,
+        }
+    }
+}
+
+/// Running counts, readable from another thread for a progress line.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+    pub hits: AtomicU64,
+}
+
+/// What a sweep did, for the end of a report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub files: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub files_per_second: f64,
+    pub mb_per_second: f64,
+    pub findings: u64,
+    /// Entries that could not be read, all causes together.
+    pub errors: u64,
+    pub permission_denied: u64,
+    /// Gone between being listed and being read.
+    pub vanished: u64,
+    pub unreadable: u64,
+    /// Larger than the size limit: checked by name and path only.
+    pub too_large: u64,
+    pub archives: u64,
+    pub archive_members: u64,
+    /// Archives not followed to the end: zip bombs, too many members, damage.
+    pub archives_stopped: u64,
+    /// Mount points passed over (kernel and network file systems).
+    pub skipped_mounts: Vec<String>,
+    /// The first [`MAX_NOTICES`] problems, sorted.
+    pub notices: Vec<String>,
+}
+
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    denied: AtomicU64,
+    vanished: AtomicU64,
+    unreadable: AtomicU64,
+    too_large: AtomicU64,
+    archives: AtomicU64,
+    members: AtomicU64,
+    stopped: AtomicU64,
+}
+
+/// Sweeps the roots; returns the hits, sorted, and the summary.
+pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Result<(Vec<Hit>, Summary), SweepError> {
+    let started = Instant::now();
+    for root in &opts.roots {
+        std::fs::symlink_metadata(root).map_err(|source| SweepError::Root { path: root.clone(), source })?;
+    }
+    let excludes = exclude_set(&opts.excludes)?;
+    let skipped: BTreeSet<PathBuf> = skipped_mounts();
+    let mut builder = WalkBuilder::new(&opts.roots[0]);
+    for root in &opts.roots[1..] {
+        builder.add(root);
+    }
+    let skip_for_filter = skipped.clone();
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .follow_links(opts.follow_symlinks)
+        .same_file_system(opts.one_file_system)
+        .threads(opts.threads.max(1))
+        .filter_entry(move |entry| {
+            let path = entry.path();
+            if entry.depth() > 0 && skip_for_filter.contains(path) {
+                return false;
+            }
+            !excluded(&excludes, path)
+        });
+
+    let counters = Counters::default();
+    let hits = Mutex::new(Vec::new());
+    let notices = Mutex::new(Vec::new());
+    let notice = |text: String| {
+        if let Ok(mut n) = notices.lock() {
+            if n.len() < MAX_NOTICES {
+                n.push(text);
+            }
+        }
+    };
+    let threads = opts.threads.max(1);
+    // yara-x scanners stay on the thread that made them, so the walker's threads
+    // only list files, and `threads` scanner threads, each with its own scanner,
+    // read and check them. The channel is bounded: listing never runs far ahead.
+    let (paths_tx, paths_rx) = crossbeam_channel::bounded::<PathBuf>(4 * 1024);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let paths = paths_rx.clone();
+            let (counters, hits, notice) = (&counters, &hits, &notice);
+            scope.spawn(move || {
+                let mut scanner = FileScanner::new(ruleset, opts.max_filesize, opts.scan_archives);
+                let mut buf = Vec::new();
+                for path in paths {
+                    let found = check_file(&mut scanner, &path, opts, &mut buf, counters, progress, notice);
+                    if !found.is_empty() {
+                        progress.hits.fetch_add(found.len() as u64, Ordering::Relaxed);
+                        if let Ok(mut all) = hits.lock() {
+                            all.extend(found);
+                        }
+                    }
+                }
+            });
+        }
+        drop(paths_rx);
+        builder.build_parallel().run(|| {
+            let paths = paths_tx.clone();
+            let (counters, notice) = (&counters, &notice);
+            Box::new(move |entry| {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(err) => {
+                        count_error(counters, err.io_error().map(std::io::Error::kind));
+                        notice(err.to_string());
+                        return WalkState::Continue;
+                    }
+                };
+                // Only regular files: reading a FIFO or a device would block or
+                // never end.
+                if entry.file_type().is_some_and(|t| t.is_file()) && paths.send(entry.into_path()).is_err() {
+                    return WalkState::Quit;
+                }
+                WalkState::Continue
+            })
+        });
+        drop(paths_tx);
+    });
+
+    let mut hits = hits.into_inner().unwrap_or_else(|p| p.into_inner());
+    hits.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut notices = notices.into_inner().unwrap_or_else(|p| p.into_inner());
+    notices.sort();
+    let seconds = started.elapsed().as_secs_f64();
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let (files, bytes) = (get(&counters.files), get(&counters.bytes));
+    let errors = get(&counters.denied) + get(&counters.vanished) + get(&counters.unreadable);
+    let summary = Summary {
+        files,
+        bytes,
+        seconds,
+        files_per_second: if seconds > 0.0 { files as f64 / seconds } else { 0.0 },
+        mb_per_second: if seconds > 0.0 { bytes as f64 / 1e6 / seconds } else { 0.0 },
+        findings: hits.len() as u64,
+        errors,
+        permission_denied: get(&counters.denied),
+        vanished: get(&counters.vanished),
+        unreadable: get(&counters.unreadable),
+        too_large: get(&counters.too_large),
+        archives: get(&counters.archives),
+        archive_members: get(&counters.members),
+        archives_stopped: get(&counters.stopped),
+        skipped_mounts: skipped
+            .iter()
+            .filter(|m| opts.roots.iter().any(|r| m.starts_with(r)))
+            .map(|m| m.display().to_string())
+            .collect(),
+        notices,
+    };
+    Ok((hits, summary))
+}
+
+/// Reads and checks one file; problems are counted and noted, never fatal.
+fn check_file(
+    scanner: &mut FileScanner<'_>,
+    path: &Path,
+    opts: &SweepOptions,
+    buf: &mut Vec<u8>,
+    counters: &Counters,
+    progress: &Progress,
+    notice: &(dyn Fn(String) + Sync),
+) -> Vec<Hit> {
+    match read_file(path, opts.max_filesize, buf) {
+        Ok(Read_::Whole(meta)) => {
+            counters.files.fetch_add(1, Ordering::Relaxed);
+            counters.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            progress.files.fetch_add(1, Ordering::Relaxed);
+            progress.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            let report = scanner.scan(path, buf, meta.uid());
+            if let Some(a) = &report.archive {
+                counters.archives.fetch_add(1, Ordering::Relaxed);
+                counters.members.fetch_add(a.members, Ordering::Relaxed);
+                if let Some(stop) = &a.stop {
+                    counters.stopped.fetch_add(1, Ordering::Relaxed);
+                    notice(format!("{}: archive not followed to the end: {}", path.display(), describe(stop)));
+                }
+            }
+            if let Some(e) = report.error {
+                counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                notice(e);
+            }
+            report.hits
+        }
+        Ok(Read_::TooLarge(meta)) => {
+            counters.files.fetch_add(1, Ordering::Relaxed);
+            counters.too_large.fetch_add(1, Ordering::Relaxed);
+            progress.files.fetch_add(1, Ordering::Relaxed);
+            scanner.scan_name(path, buf, meta.uid())
+        }
+        Err(e) => {
+            count_error(counters, Some(e.kind()));
+            notice(format!("{}: {e}", path.display()));
+            Vec::new()
+        }
+    }
+}
+
+fn describe(stop: &Stop) -> String {
+    match stop {
+        Stop::Bomb { expanded } => format!("a possible zip bomb (stopped after expanding {expanded} bytes)"),
+        Stop::TooManyMembers => format!("more than {} members", crate::archive::MAX_MEMBERS),
+        Stop::Damaged(why) => format!("damaged: {why}"),
+    }
+}
+
+fn count_error(counters: &Counters, kind: Option<std::io::ErrorKind>) {
+    let c = match kind {
+        Some(std::io::ErrorKind::PermissionDenied) => &counters.denied,
+        Some(std::io::ErrorKind::NotFound) => &counters.vanished,
+        _ => &counters.unreadable,
+    };
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+#[allow(non_camel_case_types)]
+enum Read_ {
+    Whole(std::fs::Metadata),
+    /// Too large: `buf` holds only the first bytes, for the header checks.
+    TooLarge(std::fs::Metadata),
+}
+
+/// Reads the file into `buf`, once; a file over `max` yields its first bytes only.
+fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Read_> {
+    buf.clear();
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.len() > max {
+        file.take(64).read_to_end(buf)?;
+        return Ok(Read_::TooLarge(meta));
+    }
+    // The file may grow while it is read; one byte past the limit tells.
+    (&mut file).take(max + 1).read_to_end(buf)?;
+    if buf.len() as u64 > max {
+        buf.truncate(64);
+        return Ok(Read_::TooLarge(meta));
+    }
+    Ok(Read_::Whole(meta))
+}
+
+fn exclude_set(globs: &[String]) -> Result<GlobSet, SweepError> {
+    let mut set = GlobSetBuilder::new();
+    for g in globs {
+        let glob = Glob::new(g).map_err(|e| SweepError::BadExclude { glob: g.clone(), message: e.to_string() })?;
+        set.add(glob);
+    }
+    set.build().map_err(|e| SweepError::BadExclude { glob: globs.join(" "), message: e.to_string() })
+}
+
+/// A glob excludes a path when it matches the whole path or, like ripgrep's
+/// `--glob`, just the file name (`*.iso`, `node_modules`).
+fn excluded(set: &GlobSet, path: &Path) -> bool {
+    !set.is_empty() && (set.is_match(path) || path.file_name().is_some_and(|n| set.is_match(n)))
+}
+
+/// Mount points of the file systems in [`SKIPPED_FS`], from `/proc/self/mountinfo`.
+pub fn skipped_mounts() -> BTreeSet<PathBuf> {
+    let mut out: BTreeSet<PathBuf> = ["/proc", "/sys", "/dev"].into_iter().map(PathBuf::from).collect();
+    let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return out;
+    };
+    for line in text.lines() {
+        // id parent major:minor root mount-point options [optional...] - fstype source superopts
+        let fields: Vec<&str> = line.split(' ').collect();
+        let Some(dash) = fields.iter().position(|f| *f == "-") else { continue };
+        let (Some(mount), Some(fstype)) = (fields.get(4), fields.get(dash + 1)) else { continue };
+        if SKIPPED_FS.contains(fstype) {
+            out.insert(PathBuf::from(unescape_mount(mount)));
+        }
+    }
+    out
+}
+
+/// mountinfo writes space, tab, newline and backslash as three-digit octal escapes.
+fn unescape_mount(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes.get(i + 1..i + 4).filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        if let (b'\\', Some(d)) = (bytes[i], octal) {
+            out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+            i += 4;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_points_unescape() {
+        assert_eq!(unescape_mount(r"/mnt/my\040share"), "/mnt/my share");
+        assert_eq!(unescape_mount("/plain"), "/plain");
+        assert_eq!(unescape_mount(r"/odd\04"), r"/odd\04");
+    }
+
+    #[test]
+    fn excludes_match_paths_and_names() -> Result<(), SweepError> {
+        let set = exclude_set(&["*.iso".into(), "/var/cache/**".into()])?;
+        assert!(excluded(&set, Path::new("/home/a/disk.iso")));
+        assert!(excluded(&set, Path::new("/var/cache/apt/x.deb")));
+        assert!(!excluded(&set, Path::new("/var/lib/x")));
+        assert!(matches!(exclude_set(&["a[".into()]), Err(SweepError::BadExclude { .. })));
+        Ok(())
+    }
+}
