@@ -80,7 +80,6 @@ fn strip_suffix_ci<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn names(found: &[Artefact]) -> Vec<&str> {
         found.iter().map(|a| a.name).collect()
@@ -96,7 +95,7 @@ mod tests {
 
     #[test]
     fn an_encrypted_file_whose_original_is_there_is_not_loss() {
-        let there = |p: &Path| p == PathBuf::from("/d/a.txt");
+        let there = |p: &Path| p == Path::new("/d/a.txt");
         assert_eq!(names(&check(Path::new("/d/a.txt.wncry"), b"WANACRY!", &there)), ["wannacry-encrypted-file"]);
     }
 

@@ -30,12 +30,14 @@ pub mod archive;
 pub mod artefact;
 mod error;
 mod hit;
+mod intel;
 mod ruleset;
 mod scan;
 pub mod vault;
 mod walk;
 
 pub use error::SweepError;
+pub use intel::Taken;
 pub use hit::{Hit, HitKind, MatchedString};
 pub use ruleset::{HashKinds, Ruleset, RulesetBuilder, RulesetCounts, Source};
 pub use scan::{file_type, FileScanner, LOKI_EXTERNALS};
