@@ -43,6 +43,11 @@ enum Command {
     /// Open and list campaigns: operations against one group.
     #[command(subcommand)]
     Campaign(commands::campaign::CampaignCommand),
+    /// Find the group's malware and traces on this computer; quarantine them.
+    Sweep(commands::sweep::SweepArgs),
+    /// What the sweep quarantined: list, restore, purge.
+    #[command(subcommand)]
+    Quarantine(commands::quarantine::QuarantineCommand),
     /// Check and read the audit trail.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
@@ -86,6 +91,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Intel(cmd) => commands::intel::run(&ctx, cmd),
         Command::Campaign(cmd) => commands::campaign::run(&ctx, cmd),
+        Command::Sweep(args) => commands::sweep::run(&ctx, args),
+        Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd),
         Command::Audit(cmd) => commands::audit::run(&ctx, cmd),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };

@@ -89,9 +89,11 @@ mod tests {
         let hash = obj(json!({"id": "indicator--1", "pattern_type": "stix",
             "pattern": "[file:hashes.'SHA-256' = 'ED01EBFBC9EB5BBEA545AF4D01BF5F1071661840480439C6E5BABE8E080E41AA']"}));
         assert_eq!(b.add_indicator(&hash).unwrap(), Taken::Hash);
-        let name = obj(json!({"id": "indicator--2", "pattern_type": "stix", "pattern": "[file:name = 'tasksche.exe']"}));
+        let name =
+            obj(json!({"id": "indicator--2", "pattern_type": "stix", "pattern": "[file:name = 'tasksche.exe']"}));
         assert_eq!(b.add_indicator(&name).unwrap(), Taken::Name);
-        let domain = obj(json!({"id": "indicator--3", "pattern_type": "stix", "pattern": "[domain-name:value = 'a.com']"}));
+        let domain =
+            obj(json!({"id": "indicator--3", "pattern_type": "stix", "pattern": "[domain-name:value = 'a.com']"}));
         assert_eq!(b.add_indicator(&domain).unwrap(), Taken::PassedOver);
         let expired = obj(json!({"id": "indicator--4", "pattern_type": "stix", "valid_until": "2001-01-01T00:00:00Z",
             "pattern": "[file:name = 'old.exe']"}));

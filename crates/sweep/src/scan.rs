@@ -208,6 +208,7 @@ impl<'r> FileScanner<'r> {
         for a in artefact::check(name_path, data, exists) {
             let mut h = hit(HitKind::Artefact, Some(a.name.to_string()), a.what);
             h.original = a.original;
+            h.malware = vec!["WannaCry".to_string()];
             hits.push(h);
         }
 

@@ -1,0 +1,109 @@
+//! `takedown quarantine list | restore ID | purge ID`: what the sweep moved into
+//! the vault, and putting it back bit for bit.
+
+use crate::outln;
+use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::Context;
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use takedown_store::Store;
+use takedown_sweep::vault::{Item, Step, Vault};
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// What the vault holds, oldest first.
+    List {
+        #[arg(long, value_name = "DIR", env = "TAKEDOWN_VAULT")]
+        vault: Option<PathBuf>,
+    },
+    /// Put an item back where it was, with its mode and times; refuses to
+    /// overwrite a file that has appeared there since.
+    Restore {
+        id: String,
+        #[arg(long, value_name = "DIR", env = "TAKEDOWN_VAULT")]
+        vault: Option<PathBuf>,
+    },
+    /// Delete an item from the vault for good.
+    Purge {
+        id: String,
+        #[arg(long, value_name = "DIR", env = "TAKEDOWN_VAULT")]
+        vault: Option<PathBuf>,
+    },
+}
+
+/// The vault: the one given, else `takedown-vault` beside the database.
+pub fn vault_dir(ctx: &Context, given: Option<&Path>) -> PathBuf {
+    if let Some(dir) = given {
+        return dir.to_path_buf();
+    }
+    let parent = ctx.db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    parent.join("takedown-vault")
+}
+
+/// Records one vault step in the audit trail.
+pub fn audit_step(store: &Store, user: &str, step: Step, item: &Item) -> anyhow::Result<()> {
+    let detail = serde_json::json!({ "id": item.id, "sha256": item.sha256, "size": item.size }).to_string();
+    store.append_audit(user, step.verb(), &item.original_path.display().to_string(), &detail)?;
+    Ok(())
+}
+
+pub fn run(ctx: &Context, cmd: QuarantineCommand) -> anyhow::Result<Exit> {
+    let store = ctx.open_store()?;
+    let (vault, id, purge) = match &cmd {
+        QuarantineCommand::List { vault } => (vault, None, false),
+        QuarantineCommand::Restore { id, vault } => (vault, Some(id), false),
+        QuarantineCommand::Purge { id, vault } => (vault, Some(id), true),
+    };
+    let vault = Vault::open(&vault_dir(ctx, vault.as_deref()))?;
+    let Some(id) = id else {
+        return list(ctx, &vault);
+    };
+    let mut audit_error = None;
+    let mut on_step = |step: Step, item: &Item| {
+        if let Err(e) = audit_step(&store, &ctx.user, step, item) {
+            audit_error.get_or_insert(e);
+        }
+    };
+    let item = if purge { vault.purge(id, &mut on_step)? } else { vault.restore(id, &mut on_step)? };
+    if let Some(e) = audit_error {
+        return Err(e.context("recording the step in the audit trail"));
+    }
+    match ctx.format {
+        OutputFormat::Text => {
+            let verb = if purge { "purged" } else { "restored" };
+            outln!("{verb} {} ({}, sha256 {})", item.original_path.display(), item.id, item.sha256);
+        }
+        _ => print_json(ctx.format, &item)?,
+    }
+    Ok(Exit::Clean)
+}
+
+fn list(ctx: &Context, vault: &Vault) -> anyhow::Result<Exit> {
+    let items = vault.list()?;
+    match ctx.format {
+        OutputFormat::Json => print_json(ctx.format, &serde_json::json!({ "vault": vault.dir(), "items": items }))?,
+        OutputFormat::Ndjson => {
+            for item in &items {
+                print_json(ctx.format, item)?;
+            }
+        }
+        OutputFormat::Text => {
+            let style = Style::stdout();
+            if items.is_empty() {
+                outln!("the vault at {} is empty", vault.dir().display());
+            }
+            for item in &items {
+                let why = item.reason.get(0).and_then(|h| h.get("rule").or(h.get("matched"))).and_then(|r| r.as_str());
+                outln!(
+                    "{}  {}  {} bytes  {}  {}",
+                    style.bold(&item.id),
+                    item.quarantined_at,
+                    item.size,
+                    item.original_path.display(),
+                    style.dim(why.unwrap_or(""))
+                );
+            }
+        }
+    }
+    Ok(Exit::Clean)
+}
