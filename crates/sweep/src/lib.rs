@@ -31,6 +31,7 @@ pub mod artefact;
 mod error;
 mod hit;
 mod intel;
+pub mod plant;
 mod ruleset;
 mod scan;
 pub mod vault;
