@@ -80,7 +80,15 @@ fn rule_files_keep_their_own_namespaces_and_errors_name_the_line() {
     let db = dir.path().join("t.db");
     let run = takedown(
         &db,
-        &["sweep", "--no-builtin", "--rules", rules.to_str().unwrap(), "--output-format", "json", tree.to_str().unwrap()],
+        &[
+            "sweep",
+            "--no-builtin",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--output-format",
+            "json",
+            tree.to_str().unwrap(),
+        ],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let out = json(&run.stdout);
@@ -88,7 +96,8 @@ fn rule_files_keep_their_own_namespaces_and_errors_name_the_line() {
         out["findings"].as_array().unwrap().iter().map(|f| f["rule_file"].as_str().unwrap()).collect();
     assert_eq!(files.len(), 2, "both copies of the rule report: {files:?}");
 
-    std::fs::write(rules.join("broken.yar"), "rule ok { condition: true }\nrule bad {\n condition: $nope\n}\n").unwrap();
+    std::fs::write(rules.join("broken.yar"), "rule ok { condition: true }\nrule bad {\n condition: $nope\n}\n")
+        .unwrap();
     let run = takedown(&db, &["sweep", "--no-builtin", "--rules", rules.to_str().unwrap(), tree.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("broken.yar:3:"), "{}", run.stderr);

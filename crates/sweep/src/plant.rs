@@ -108,11 +108,14 @@ pub fn plant_demo_host(root: &Path) -> std::io::Result<()> {
     }
     let mut worm = b"MZ\x90\x00".to_vec();
     worm.resize(256, 0);
-    worm.extend_from_slice(b"http://www.iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.com\x00mssecsvc2.0\x00tasksche.exe\x00");
+    worm.extend_from_slice(
+        b"http://www.iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.com\x00mssecsvc2.0\x00tasksche.exe\x00",
+    );
     std::fs::write(windows.join("mssecsvc.exe"), &worm)?;
     let mut encryptor = b"MZ\x90\x00".to_vec();
     encryptor.resize(256, 0);
-    encryptor.extend_from_slice(b"WanaCrypt0r\x00.WNCRY\x00@Please_Read_Me@.txt\x00c.wnry\x00t.wnry\x00attrib +h .\x00");
+    encryptor
+        .extend_from_slice(b"WanaCrypt0r\x00.WNCRY\x00@Please_Read_Me@.txt\x00c.wnry\x00t.wnry\x00attrib +h .\x00");
     std::fs::write(windows.join("tasksche.exe"), &encryptor)?;
     for (name, keep_original) in [("budget-2017.xlsx", false), ("thesis.docx", false), ("photo.jpg", true)] {
         let mut enc = b"WANACRY!".to_vec();
