@@ -31,6 +31,7 @@ pub mod artefact;
 mod error;
 mod hit;
 mod intel;
+mod paths;
 pub mod plant;
 mod ruleset;
 mod scan;

@@ -3,7 +3,8 @@
 //! the intel it came from.
 
 use crate::error::SweepError;
-use regex::{Regex, RegexSet};
+use crate::paths::PathMatcher;
+use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use takedown_model::IndicatorKind;
@@ -28,7 +29,8 @@ pub struct HashKinds {
 
 /// Collects intel, then [`RulesetBuilder::build`] compiles it.
 pub struct RulesetBuilder {
-    compiler: yara_x::Compiler<'static>,
+    yara_sources: Vec<(String, PathBuf, String)>,
+    cache: Option<PathBuf>,
     namespaces: HashSet<String>,
     yara_files: HashMap<String, (PathBuf, Source)>,
     sources: Vec<Source>,
@@ -61,7 +63,8 @@ impl Default for RulesetBuilder {
 impl RulesetBuilder {
     pub fn new() -> RulesetBuilder {
         RulesetBuilder {
-            compiler: takedown_intel_compiler(),
+            yara_sources: Vec::new(),
+            cache: None,
             namespaces: HashSet::new(),
             yara_files: HashMap::new(),
             sources: Vec::new(),
@@ -77,9 +80,18 @@ impl RulesetBuilder {
         self.sources.len() - 1
     }
 
+    /// Keeps compiled rules in `dir`, keyed by a hash of every rule file's name and
+    /// text: the next sweep with the same rules loads them instead of compiling
+    /// (compiling signature-base takes seconds, loading it a fraction of that).
+    pub fn cache_dir(&mut self, dir: Option<PathBuf>) -> &mut Self {
+        self.cache = dir;
+        self
+    }
+
     /// Adds one YARA rule file in a namespace of its own (named after the file; a
     /// second file of the same name gets `_2`, ...), so that collections that repeat
-    /// each other's rule names load side by side.
+    /// each other's rule names load side by side. Compile errors show at
+    /// [`RulesetBuilder::build`], naming the file, line and column.
     pub fn add_yara(&mut self, origin: &Path, text: &str, source: Source) -> Result<String, SweepError> {
         let stem = origin.file_stem().and_then(|s| s.to_str()).unwrap_or("rules").to_string();
         let mut namespace = stem.clone();
@@ -88,8 +100,7 @@ impl RulesetBuilder {
             n += 1;
             namespace = format!("{stem}_{n}");
         }
-        self.compiler.new_namespace(&namespace);
-        add_source(&mut self.compiler, origin, text)?;
+        self.yara_sources.push((namespace.clone(), origin.to_path_buf(), text.to_string()));
         self.namespaces.insert(namespace.clone());
         self.yara_files.insert(namespace.clone(), (origin.to_path_buf(), source));
         Ok(namespace)
@@ -121,7 +132,7 @@ impl RulesetBuilder {
             pattern: p.to_string(),
             message: e.to_string(),
         };
-        Regex::new(pattern).map_err(|e| bad(pattern, e))?;
+        regex::RegexBuilder::new(pattern).case_insensitive(true).build().map_err(|e| bad(pattern, e))?;
         let unless = unless.map(|u| Regex::new(u).map_err(|e| bad(u, e))).transpose()?;
         let i = self.source(source);
         self.paths.push(PathPattern { pattern: pattern.to_string(), unless, source: i });
@@ -130,22 +141,85 @@ impl RulesetBuilder {
 
     /// Compiles everything into one [`Ruleset`].
     pub fn build(self) -> Result<Ruleset, SweepError> {
-        let set = RegexSet::new(self.paths.iter().map(|p| p.pattern.as_str())).map_err(|e| SweepError::BadPattern {
+        let patterns: Vec<&str> = self.paths.iter().map(|p| p.pattern.as_str()).collect();
+        let path_matcher = PathMatcher::new(&patterns).map_err(|(pattern, message)| SweepError::BadPattern {
             origin: "path patterns".into(),
-            pattern: String::new(),
-            message: e.to_string(),
+            pattern,
+            message,
         })?;
+        let rules = compile_or_load(&self.yara_sources, self.cache.as_deref())?;
         Ok(Ruleset {
-            rules: self.compiler.build(),
+            rules,
             yara_files: self.yara_files,
             sources: self.sources,
             hashes: self.hashes,
             hash_kinds: self.hash_kinds,
             names: self.names,
-            path_set: set,
+            path_matcher,
             paths: self.paths,
         })
     }
+}
+
+/// Compiles the rule files, or loads them from the cache when the same files were
+/// compiled before. A cache that cannot be read or written is only a lost speed-up.
+fn compile_or_load(sources: &[(String, PathBuf, String)], cache: Option<&Path>) -> Result<yara_x::Rules, SweepError> {
+    use sha2::{Digest, Sha256};
+    let mut key = Sha256::new();
+    // The compiler's version and settings are part of what was compiled (yara-x is
+    // pinned in the workspace; a cache from another version fails to load and is
+    // compiled again).
+    key.update(concat!("takedown ", env!("CARGO_PKG_VERSION"), " yara-x 1.22.1 relaxed loki-externals\0"));
+    for (namespace, origin, text) in sources {
+        for part in [namespace.as_bytes(), origin.as_os_str().as_encoded_bytes(), text.as_bytes()] {
+            key.update((part.len() as u64).to_le_bytes());
+            key.update(part);
+        }
+    }
+    let file = cache.map(|dir| dir.join(format!("rules-{}.yarc", &hex::encode(key.finalize())[..32])));
+    if let Some(file) = &file {
+        if let Ok(bytes) = std::fs::read(file) {
+            match yara_x::Rules::deserialize(bytes) {
+                Ok(rules) => return Ok(rules),
+                Err(e) => tracing::warn!("{}: cached rules unreadable ({e}); compiling again", file.display()),
+            }
+        }
+    }
+    let mut compiler = takedown_intel_compiler();
+    for (namespace, origin, text) in sources {
+        compiler.new_namespace(namespace);
+        add_source(&mut compiler, origin, text)?;
+    }
+    let rules = compiler.build();
+    if let (Some(file), Ok(bytes)) = (&file, rules.serialize()) {
+        if let Err(e) = store_cache(file, &bytes) {
+            tracing::warn!("{}: cannot cache compiled rules: {e}", file.display());
+        }
+    }
+    Ok(rules)
+}
+
+/// Cached rule sets kept besides the newest: enough for a few rule sets in turn.
+const CACHED_SETS: usize = 4;
+
+fn store_cache(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let part = file.with_extension("yarc.part");
+    std::fs::write(&part, bytes)?;
+    std::fs::rename(&part, file)?;
+    let mut old: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yarc") && p != file)
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .collect();
+    old.sort();
+    let excess = old.len().saturating_sub(CACHED_SETS);
+    for (_, p) in old.into_iter().take(excess) {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
 }
 
 fn takedown_intel_compiler() -> yara_x::Compiler<'static> {
@@ -182,7 +256,7 @@ pub struct Ruleset {
     hashes: HashMap<String, Vec<usize>>,
     hash_kinds: HashKinds,
     names: HashMap<String, Vec<usize>>,
-    path_set: RegexSet,
+    path_matcher: PathMatcher,
     paths: Vec<PathPattern>,
 }
 
@@ -233,10 +307,7 @@ impl Ruleset {
     /// Path patterns matching `path`, with their sources; those whose
     /// false-positive expression also matches are left out.
     pub(crate) fn path_matches(&self, path: &str) -> Vec<(&str, &Source)> {
-        if self.paths.is_empty() {
-            return Vec::new();
-        }
-        self.path_set
+        self.path_matcher
             .matches(path)
             .into_iter()
             .filter_map(|i| {

@@ -31,13 +31,14 @@ pub enum QuarantineCommand {
     },
 }
 
-/// The vault: the one given, else `takedown-vault` beside the database.
+/// The data directory: the one the database is in.
+pub fn data_dir(ctx: &Context) -> PathBuf {
+    ctx.db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
+}
+
+/// The vault: the one given, else `takedown-vault` in the data directory.
 pub fn vault_dir(ctx: &Context, given: Option<&Path>) -> PathBuf {
-    if let Some(dir) = given {
-        return dir.to_path_buf();
-    }
-    let parent = ctx.db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    parent.join("takedown-vault")
+    given.map(Path::to_path_buf).unwrap_or_else(|| data_dir(ctx).join("takedown-vault"))
 }
 
 /// Records one vault step in the audit trail.

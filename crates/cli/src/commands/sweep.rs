@@ -2,7 +2,7 @@
 //! — YARA rules, hashes, names and WannaCry artefacts in one pass — and, with
 //! `--quarantine`, move what was found into the vault.
 
-use crate::commands::quarantine::{audit_step, vault_dir};
+use crate::commands::quarantine::{audit_step, data_dir, vault_dir};
 use crate::intel_store::{ensure_builtin, StoreLookup};
 use crate::outln;
 use crate::output::{print_json, Exit, OutputFormat, Style};
@@ -109,7 +109,7 @@ pub fn run(ctx: &Context, args: SweepArgs) -> anyhow::Result<Exit> {
             bail!("no campaign named {name:?} (create it with `takedown campaign create {name} --actor GROUP`)");
         }
     }
-    let (builder, loaded) = load_rules(&store, &args)?;
+    let (builder, loaded) = load_rules(ctx, &store, &args)?;
     let ruleset = builder.build()?;
     let options = SweepOptions {
         roots: if args.paths.is_empty() { vec![PathBuf::from("/")] } else { args.paths.clone() },
@@ -138,8 +138,9 @@ pub fn run(ctx: &Context, args: SweepArgs) -> anyhow::Result<Exit> {
     Ok(if hits.is_empty() { Exit::Clean } else { Exit::Findings })
 }
 
-fn load_rules(store: &Store, args: &SweepArgs) -> anyhow::Result<(RulesetBuilder, Loaded)> {
+fn load_rules(ctx: &Context, store: &Store, args: &SweepArgs) -> anyhow::Result<(RulesetBuilder, Loaded)> {
     let mut builder = RulesetBuilder::new();
+    builder.cache_dir(Some(data_dir(ctx).join("takedown-cache")));
     let mut loaded = Loaded::default();
     for object in store.current_objects(Some("indicator"))? {
         if args.no_builtin && object.source == builtin::PACK_SOURCE {

@@ -1,0 +1,152 @@
+//! Path patterns (Loki's filename IOCs: thousands of regular expressions over the
+//! full path) matched without running thousands of regular expressions per file.
+//!
+//! Each pattern's required leading literals are pulled out of its syntax; one
+//! Aho-Corasick automaton over all of them finds, in one pass over the path, the
+//! few patterns that could match, and only those run. Patterns with no usable
+//! literal (rare: `.*\.exe$`) go to a regex set that runs on every path.
+//!
+//! Matching is case-insensitive, as Windows paths are. Most IOCs are written for
+//! Windows (`\\Windows\\Temp\\x\.exe`): a pattern without a `/` is matched against
+//! the path with `/` written as `\`, so it also finds its file on a mounted Windows
+//! volume; a pattern with a `/` is matched against the path as it is.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+
+/// Literals shorter than this match too many paths to be worth a prefilter.
+const MIN_LITERAL: usize = 3;
+
+/// A compiled pattern: its regex, and whether it reads the Windows form of paths.
+#[derive(Debug)]
+struct Compiled {
+    regex: Regex,
+    windows_form: bool,
+}
+
+/// Many path patterns, matched together.
+#[derive(Debug)]
+pub struct PathMatcher {
+    patterns: Vec<Compiled>,
+    prefilter: Option<AhoCorasick>,
+    /// For each prefilter literal, the pattern it belongs to.
+    literal_owner: Vec<usize>,
+    /// Patterns without literals, and their indexes in `patterns`.
+    fallback: RegexSet,
+    fallback_ids: Vec<usize>,
+}
+
+impl PathMatcher {
+    /// Compiles the patterns; the error names the first that does not compile.
+    pub fn new(patterns: &[&str]) -> Result<PathMatcher, (String, String)> {
+        let mut compiled = Vec::with_capacity(patterns.len());
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut literal_owner = Vec::new();
+        let mut fallback = Vec::new();
+        let mut fallback_ids = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            let regex =
+                RegexBuilder::new(p).case_insensitive(true).build().map_err(|e| (p.to_string(), e.to_string()))?;
+            compiled.push(Compiled { regex, windows_form: !p.contains('/') });
+            match required_literals(p) {
+                Some(lits) => {
+                    for l in lits {
+                        literals.push(l);
+                        literal_owner.push(i);
+                    }
+                }
+                None => {
+                    fallback.push(*p);
+                    fallback_ids.push(i);
+                }
+            }
+        }
+        let prefilter = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&literals)
+                    .map_err(|e| ("(all patterns)".to_string(), e.to_string()))?,
+            )
+        };
+        let fallback = RegexSetBuilder::new(&fallback)
+            .case_insensitive(true)
+            .build()
+            .map_err(|e| ("(patterns without literals)".to_string(), e.to_string()))?;
+        Ok(PathMatcher { patterns: compiled, prefilter, literal_owner, fallback, fallback_ids })
+    }
+
+    /// Indexes of the patterns that match `path`, ascending.
+    pub fn matches(&self, path: &str) -> Vec<usize> {
+        if self.patterns.is_empty() {
+            return Vec::new();
+        }
+        let windows = path.replace('/', "\\");
+        let form = |i: usize| if self.patterns[i].windows_form { windows.as_str() } else { path };
+        let mut candidates: Vec<usize> = Vec::new();
+        if let Some(ac) = &self.prefilter {
+            // Literals are searched for in both forms: a candidate is only a
+            // candidate, its own regex decides on its own form.
+            for text in [path, windows.as_str()] {
+                candidates.extend(ac.find_overlapping_iter(text).map(|m| self.literal_owner[m.pattern().as_usize()]));
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut out: Vec<usize> =
+            candidates.into_iter().filter(|&i| self.patterns[i].regex.is_match(form(i))).collect();
+        if !self.fallback_ids.is_empty() {
+            for text in [path, windows.as_str()] {
+                for j in self.fallback.matches(text).into_iter() {
+                    let i = self.fallback_ids[j];
+                    if form(i) == text || self.patterns[i].regex.is_match(form(i)) {
+                        out.push(i);
+                    }
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+        }
+        out
+    }
+}
+
+/// Literals one of which every match of `pattern` starts with, when that set is
+/// finite and each is long enough to be selective.
+fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < MIN_LITERAL) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_ascii_lowercase()).collect())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_patterns_match_windows_and_mounted_paths() {
+        let m = PathMatcher::new(&[r"\\Windows\\tasksche\.exe", r"/tmp/\.ICE-unix/[a-z]+$", r".*\.wnry$"]).unwrap();
+        assert_eq!(m.matches(r"C:\WINDOWS\tasksche.exe"), [0]);
+        assert_eq!(m.matches("/mnt/c/Windows/tasksche.exe"), [0]);
+        assert_eq!(m.matches("/tmp/.ICE-unix/abc"), [1]);
+        assert_eq!(m.matches("/home/x/c.WNRY"), [2]);
+        assert!(m.matches("/home/x/tasksche.exe").is_empty());
+        assert!(m.matches("/usr/share/doc/readme").is_empty());
+    }
+
+    #[test]
+    fn literals_come_from_the_start_of_a_match() {
+        assert_eq!(required_literals(r"\\libtcc\.dll"), Some(vec![b"\\libtcc.dll".to_vec()]));
+        assert_eq!(required_literals(r"ystem32\\(a|bc)\.dll").map(|l| l.len()), Some(2));
+        assert_eq!(required_literals(r".*\.exe$"), None);
+    }
+}
