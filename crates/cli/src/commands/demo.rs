@@ -68,6 +68,8 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
         }
     }
     outln!();
+    sweep_step(ctx, &db, dir.path())?;
+    outln!();
     outln!("Next: import more intel into ./takedown.db, for example MITRE ATT&CK:");
     outln!("  takedown intel import enterprise-attack.json");
     outln!("  takedown intel show \"HIDDEN COBRA\"");
@@ -75,4 +77,28 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
         outln!("The demo database was kept at {}.", db.display());
     }
     Ok(Exit::Clean)
+}
+
+/// Find and clean: a small host WannaCry went through, swept, its malware
+/// quarantined, and one file restored from the vault.
+fn sweep_step(ctx: &Context, db: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<()> {
+    use super::quarantine::QuarantineCommand;
+    let style = Style::stdout();
+    let host = dir.join("host");
+    let vault = dir.join("vault");
+    takedown_sweep::plant::plant_demo_host(&host)?;
+    let demo_ctx = Context { db: db.to_path_buf(), format: OutputFormat::Text, user: ctx.user.clone() };
+    outln!("{}", style.bold("Find and clean: an example host that WannaCry went through"));
+    outln!("{}", style.bold(&format!("$ takedown sweep --quarantine {}", host.display())));
+    super::sweep::run(&demo_ctx, super::sweep::SweepArgs::quarantine_into(vec![host.clone()], vault.clone()))?;
+    outln!();
+    outln!("{}", style.bold("$ takedown quarantine list"));
+    super::quarantine::run(&demo_ctx, QuarantineCommand::List { vault: Some(vault.clone()) })?;
+    let items = takedown_sweep::vault::Vault::open(&vault)?.list()?;
+    if let Some(first) = items.first() {
+        outln!();
+        outln!("{}", style.bold(&format!("$ takedown quarantine restore {}", first.id)));
+        super::quarantine::run(&demo_ctx, QuarantineCommand::Restore { id: first.id.clone(), vault: Some(vault) })?;
+    }
+    Ok(())
 }

@@ -63,6 +63,27 @@ pub struct SweepArgs {
     vault: Option<PathBuf>,
 }
 
+impl SweepArgs {
+    /// A default sweep of `paths` that quarantines into `vault`: the demo's.
+    pub fn quarantine_into(paths: Vec<PathBuf>, vault: PathBuf) -> SweepArgs {
+        SweepArgs {
+            paths,
+            threads: None,
+            exclude: Vec::new(),
+            max_filesize: takedown_sweep::DEFAULT_MAX_FILESIZE,
+            one_file_system: false,
+            follow_symlinks: false,
+            no_archives: false,
+            rules: Vec::new(),
+            iocs: Vec::new(),
+            no_builtin: false,
+            campaign: None,
+            quarantine: true,
+            vault: Some(vault),
+        }
+    }
+}
+
 /// Sizes as people write them: `64M`, `1G`, `512K`, `1000` (binary multiples).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
