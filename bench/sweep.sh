@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Host sweep benchmark: takedown sweep (YARA + hashes + names + artefacts) against
+# the YARA-X CLI (`yr scan`) and classic `yara -r`, all with the full signature-base
+# rule set and two threads, on one tree of at least 20,000 files (files from
+# /usr/share plus files planted from the WannaCry and Lazarus rules), warm cache.
+# Compiled rules are compared with compiled rules, sources with sources.
+#
+#   bench/sweep.sh [RUNS]        (default 5; medians are reported)
+#
+# Needs ../shared beside the repository. Installs yara and hyperfine from Debian
+# and yara-x-cli 1.22.1 with cargo when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=${1:-5}
+SHARED=$(cd "$ROOT/.." && pwd)/shared
+RULES=$SHARED/corpus/signature-base/yara
+IOCS=$SHARED/corpus/signature-base/iocs
+WORK=${BENCH_DIR:-/tmp/takedown-bench-sweep}
+FILES=${BENCH_FILES:-20000}
+[ -d "$RULES" ] || { echo "needs $RULES" >&2; exit 2; }
+
+need_apt() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+need_apt yara yara
+need_apt hyperfine hyperfine
+YR=${YR:-$(command -v yr || true)}
+if [ -z "$YR" ]; then
+    cargo install yara-x-cli --version 1.22.1 --locked --root "$ROOT/target/bench-tools"
+    YR=$ROOT/target/bench-tools/bin/yr
+fi
+
+cargo build --release --quiet -p takedown-cli
+cargo build --release --quiet -p takedown-sweep --example plant
+TD=$ROOT/target/release/takedown
+PLANT=$ROOT/target/release/examples/plant
+
+mkdir -p "$WORK"
+TREE=$WORK/tree
+if [ ! -d "$TREE" ]; then
+    echo "building the tree: $FILES files from /usr/share, plus planted files"
+    mkdir -p "$TREE/usr-share"
+    (cd /usr/share && find . -type f -size -64M | LC_ALL=C sort | head -n "$FILES" | cpio -pdm --quiet "$TREE/usr-share")
+    "$PLANT" rules "$TREE/planted" "$RULES"/crime_wannacry.yar "$RULES"/apt_lazarus_*.yar
+    "$PLANT" host "$TREE/planted-host"
+fi
+NFILES=$(find "$TREE" -type f | wc -l)
+NBYTES=$(find "$TREE" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+echo "tree: $NFILES files, $NBYTES bytes"
+
+# The five Loki externals, defined for the other tools as takedown declares them.
+DEFS=(-d filename= -d filepath= -d extension= -d filetype= -d owner=)
+YDEFS=(-d filename="" -d filepath="" -d extension="" -d filetype="" -d owner="")
+
+# takedown's store: signature-base's IOC files and rules, and the built-in pack.
+DB=$WORK/takedown.db
+if [ ! -f "$DB" ]; then
+    "$TD" --db "$DB" intel import "$IOCS" "$RULES" >/dev/null
+fi
+# Compiled rule sets for the peers.
+"$YR" compile --relaxed-re-syntax "${DEFS[@]}" -o "$WORK/rules.yarx" "$RULES" >/dev/null 2>&1 \
+    || "$YR" compile --relaxed-re-syntax "${DEFS[@]}" -o "$WORK/rules.yarx" "$RULES"
+# Classic yara takes the files that its version compiles, all in one set.
+ls "$RULES"/*.yar > "$WORK/yara-list"
+yarac -w "${YDEFS[@]}" $(cat "$WORK/yara-list") "$WORK/rules.yarac" 2>"$WORK/yarac.err" || {
+    : > "$WORK/yara-ok"
+    for f in $(cat "$WORK/yara-list"); do
+        yarac -w "${YDEFS[@]}" "$f" /dev/null 2>/dev/null && echo "$f" >> "$WORK/yara-ok"
+    done
+    echo "classic yara compiles $(wc -l < "$WORK/yara-ok") of $(wc -l < "$WORK/yara-list") rule files; it is given those"
+    yarac -w "${YDEFS[@]}" $(cat "$WORK/yara-ok") "$WORK/rules.yarac"
+    cp "$WORK/yara-ok" "$WORK/yara-list"
+}
+
+CACHE=$WORK/takedown-cache
+hyperfine --style basic --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$WORK/sweep.json" \
+    --prepare "rm -rf $CACHE" \
+    -n "takedown (sources)" "$TD --db $DB sweep --threads 2 $TREE" \
+    --prepare "true" \
+    -n "takedown (compiled)" "$TD --db $DB sweep --threads 2 $TREE" \
+    -n "yr scan (compiled)" "$YR scan -C $WORK/rules.yarx -p 2 -r $WORK/rules.yarx-none $TREE" \
+    -n "yr scan (sources)" "$YR scan --relaxed-re-syntax ${DEFS[*]} -p 2 -r $RULES $TREE" \
+    -n "yara -r -p 2 (compiled)" "yara -C -w -r -p 2 $WORK/rules.yarac $TREE" \
+    >"$WORK/hyperfine.txt"
+
+python3 - "$WORK/sweep.json" "$NFILES" "$NBYTES" <<'EOF'
+import json, statistics, sys
+data = json.load(open(sys.argv[1]))
+files, size = int(sys.argv[2]), int(sys.argv[3])
+med = {r["command"]: statistics.median(r["times"]) for r in data["results"]}
+print(f"| tool | median s | files/s | MB/s | takedown (same mode) is faster by |")
+print(f"|---|---|---|---|---|")
+for name, t in med.items():
+    mode = "compiled" if "compiled" in name else "sources"
+    ours = med[f"takedown ({mode})"]
+    print(f"| {name} | {t:.2f} | {files / t:,.0f} | {size / 1e6 / t:.1f} | {t / ours:.2f}x |")
+EOF
