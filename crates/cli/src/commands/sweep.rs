@@ -152,9 +152,14 @@ pub fn run(ctx: &Context, args: SweepArgs) -> anyhow::Result<Exit> {
         let findings = to_findings(name, &hits);
         stored = Some(store.record_findings(name, &findings, &ctx.user)?);
     }
-    print_report(ctx, &hits, &summary, &loaded, stored)?;
-    if args.quarantine && !hits.is_empty() {
-        quarantine_hits(ctx, &store, &hits, args.vault.as_deref())?;
+    let (quarantined, failed) = if args.quarantine && !hits.is_empty() {
+        quarantine_hits(ctx, &store, &hits, args.vault.as_deref())?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    print_report(ctx, &hits, &summary, &loaded, stored, &quarantined)?;
+    if !failed.is_empty() {
+        bail!("{} file(s) could not be quarantined: {}", failed.len(), failed.join(", "));
     }
     Ok(if hits.is_empty() { Exit::Clean } else { Exit::Findings })
 }
@@ -330,12 +335,20 @@ fn to_findings(campaign: &str, hits: &[Hit]) -> Vec<Finding> {
         .collect()
 }
 
+/// A file moved into the vault.
+#[derive(Debug, serde::Serialize)]
+struct Quarantined {
+    path: String,
+    id: String,
+}
+
 fn print_report(
     ctx: &Context,
     hits: &[Hit],
     summary: &Summary,
     loaded: &Loaded,
     stored: Option<usize>,
+    quarantined: &[Quarantined],
 ) -> anyhow::Result<()> {
     match ctx.format {
         OutputFormat::Json => print_json(
@@ -346,7 +359,10 @@ fn print_report(
             for h in hits {
                 print_json(ctx.format, h)?;
             }
-            print_json(ctx.format, &serde_json::json!({ "summary": summary, "rules": loaded, "stored": stored }))
+            print_json(
+                ctx.format,
+                &serde_json::json!({ "summary": summary, "rules": loaded, "stored": stored, "quarantined": quarantined }),
+            )
         }
         OutputFormat::Text => {
             let style = Style::stdout();
@@ -389,6 +405,9 @@ fn print_report(
             if let Some(n) = stored {
                 outln!("{n} new findings filed under the campaign");
             }
+            for q in quarantined {
+                outln!("quarantined {} as {}", q.path, q.id);
+            }
             for notice in &s.notices {
                 eprintln!("note: {notice}");
             }
@@ -403,7 +422,14 @@ fn is_victim_data(h: &Hit) -> bool {
         && matches!(h.rule.as_deref(), Some("wannacry-encrypted-file" | "wannacry-partial-file" | "data-loss"))
 }
 
-fn quarantine_hits(ctx: &Context, store: &Store, hits: &[Hit], vault: Option<&std::path::Path>) -> anyhow::Result<()> {
+/// Moves every file with a finding into the vault; returns what was moved and the
+/// files that could not be (each with its error already printed).
+fn quarantine_hits(
+    ctx: &Context,
+    store: &Store,
+    hits: &[Hit],
+    vault: Option<&std::path::Path>,
+) -> anyhow::Result<(Vec<Quarantined>, Vec<String>)> {
     let vault = Vault::open(&vault_dir(ctx, vault))?;
     let victims: BTreeSet<&str> = hits.iter().filter(|h| is_victim_data(h)).map(|h| h.path.as_str()).collect();
     let mut by_path: BTreeMap<&str, Vec<&Hit>> = BTreeMap::new();
@@ -411,6 +437,7 @@ fn quarantine_hits(ctx: &Context, store: &Store, hits: &[Hit], vault: Option<&st
         by_path.entry(h.path.as_str()).or_default().push(h);
     }
     let mut failed = Vec::new();
+    let mut moved = Vec::new();
     for (path, why) in by_path {
         let reason = serde_json::to_value(&why)?;
         let mut audit_error = None;
@@ -423,21 +450,14 @@ fn quarantine_hits(ctx: &Context, store: &Store, hits: &[Hit], vault: Option<&st
             return Err(e.context("recording a quarantine step in the audit trail"));
         }
         match result {
-            Ok(item) => {
-                if ctx.format == OutputFormat::Text {
-                    outln!("quarantined {path} as {}", item.id);
-                }
-            }
+            Ok(item) => moved.push(Quarantined { path: path.to_string(), id: item.id }),
             Err(e) => {
                 eprintln!("error: {e}");
                 failed.push(path.to_string());
             }
         }
     }
-    if !failed.is_empty() {
-        bail!("{} file(s) could not be quarantined: {}", failed.len(), failed.join(", "));
-    }
-    Ok(())
+    Ok((moved, failed))
 }
 
 #[cfg(test)]
