@@ -148,7 +148,8 @@ fn quarantine_moves_hits_keeps_victims_data_and_restores_bit_exact() {
     let db = dir.path().join("t.db");
     let vault = dir.path().join("vault");
     let v = vault.to_str().unwrap();
-    let run = takedown(&db, &["sweep", "--quarantine", "--vault", v, "--output-format", "json", host.to_str().unwrap()]);
+    let run =
+        takedown(&db, &["sweep", "--quarantine", "--vault", v, "--output-format", "json", host.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let moved = json(&run.stdout)["quarantined"].as_array().unwrap().len();
     assert_eq!(moved, 4, "worm, encryptor, note and the zip: {}", run.stdout);

@@ -353,7 +353,7 @@ fn print_report(
     match ctx.format {
         OutputFormat::Json => print_json(
             ctx.format,
-            &serde_json::json!({ "findings": hits, "summary": summary, "rules": loaded, "stored": stored }),
+            &serde_json::json!({ "findings": hits, "summary": summary, "rules": loaded, "stored": stored, "quarantined": quarantined }),
         ),
         OutputFormat::Ndjson => {
             for h in hits {
