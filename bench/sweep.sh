@@ -39,7 +39,8 @@ TREE=$WORK/tree
 if [ ! -d "$TREE" ]; then
     echo "building the tree: $FILES files from /usr/share, plus planted files"
     mkdir -p "$TREE/usr-share"
-    (cd /usr/share && find . -type f -size -64M | LC_ALL=C sort | head -n "$FILES" | cpio -pdm --quiet "$TREE/usr-share")
+    (cd /usr/share && find . -type f -size -64M | LC_ALL=C sort | head -n "$FILES") > "$WORK/files.txt"
+    tar -C /usr/share -cf - -T "$WORK/files.txt" | tar -C "$TREE/usr-share" -xf -
     "$PLANT" rules "$TREE/planted" "$RULES"/crime_wannacry.yar "$RULES"/apt_lazarus_*.yar
     "$PLANT" host "$TREE/planted-host"
 fi
@@ -47,50 +48,38 @@ NFILES=$(find "$TREE" -type f | wc -l)
 NBYTES=$(find "$TREE" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
 echo "tree: $NFILES files, $NBYTES bytes"
 
-# The five Loki externals, defined for the other tools as takedown declares them.
-DEFS=(-d filename= -d filepath= -d extension= -d filetype= -d owner=)
-YDEFS=(-d filename="" -d filepath="" -d extension="" -d filetype="" -d owner="")
-
 # takedown's store: signature-base's IOC files and rules, and the built-in pack.
 DB=$WORK/takedown.db
-if [ ! -f "$DB" ]; then
-    "$TD" --db "$DB" intel import "$IOCS" "$RULES" >/dev/null
-fi
-# Compiled rule sets for the peers.
-"$YR" compile --relaxed-re-syntax "${DEFS[@]}" -o "$WORK/rules.yarx" "$RULES" >/dev/null 2>&1 \
-    || "$YR" compile --relaxed-re-syntax "${DEFS[@]}" -o "$WORK/rules.yarx" "$RULES"
-# Classic yara takes the files that its version compiles, all in one set.
-ls "$RULES"/*.yar > "$WORK/yara-list"
-yarac -w "${YDEFS[@]}" $(cat "$WORK/yara-list") "$WORK/rules.yarac" 2>"$WORK/yarac.err" || {
-    : > "$WORK/yara-ok"
-    for f in $(cat "$WORK/yara-list"); do
-        yarac -w "${YDEFS[@]}" "$f" /dev/null 2>/dev/null && echo "$f" >> "$WORK/yara-ok"
-    done
-    echo "classic yara compiles $(wc -l < "$WORK/yara-ok") of $(wc -l < "$WORK/yara-list") rule files; it is given those"
-    yarac -w "${YDEFS[@]}" $(cat "$WORK/yara-ok") "$WORK/rules.yarac"
-    cp "$WORK/yara-ok" "$WORK/yara-list"
-}
-
+[ -f "$DB" ] || "$TD" --db "$DB" intel import "$IOCS" "$RULES" >/dev/null
 CACHE=$WORK/takedown-cache
-hyperfine --style basic --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$WORK/sweep.json" \
-    --prepare "rm -rf $CACHE" \
-    -n "takedown (sources)" "$TD --db $DB sweep --threads 2 $TREE" \
-    --prepare "true" \
-    -n "takedown (compiled)" "$TD --db $DB sweep --threads 2 $TREE" \
-    -n "yr scan (compiled)" "$YR scan -C $WORK/rules.yarx -p 2 -r $WORK/rules.yarx-none $TREE" \
-    -n "yr scan (sources)" "$YR scan --relaxed-re-syntax ${DEFS[*]} -p 2 -r $RULES $TREE" \
-    -n "yara -r -p 2 (compiled)" "yara -C -w -r -p 2 $WORK/rules.yarac $TREE" \
-    >"$WORK/hyperfine.txt"
 
-python3 - "$WORK/sweep.json" "$NFILES" "$NBYTES" <<'EOF'
+# The peers get the same rules with the five Loki externals defined (as empty
+# strings, as takedown declares them), one namespace per rule file.
+YR_DEFS='-d filename="" -d filepath="" -d extension="" -d filetype="" -d owner=""'
+YARA_DEFS='-d filename= -d filepath= -d extension= -d filetype= -d owner='
+eval "$YR" compile -w --relaxed-re-syntax --path-as-namespace $YR_DEFS -o "$WORK/rules.yarx" "$RULES" >/dev/null
+yarac -w $YARA_DEFS "$RULES"/*.yar "$WORK/rules.yarac"
+
+hyperfine --style basic --ignore-failure --warmup 1 --runs "$RUNS" --export-json "$WORK/sweep.json" \
+    --prepare "rm -rf $CACHE" --prepare "true" --prepare "true" --prepare "true" --prepare "true" --prepare "true" \
+    -n "takedown sweep (sources)" "$TD --db $DB sweep --threads 2 $TREE" \
+    -n "takedown sweep (compiled)" "$TD --db $DB sweep --threads 2 $TREE" \
+    -n "yr scan (sources)" "$YR scan -w --relaxed-re-syntax --path-as-namespace $YR_DEFS -p 2 -r $RULES $TREE" \
+    -n "yr scan (compiled)" "$YR scan -C -w -p 2 -r $WORK/rules.yarx $TREE" \
+    -n "yara -r -p 2 (sources)" "yara -w -r -p 2 $YARA_DEFS $RULES/*.yar $TREE" \
+    -n "yara -r -p 2 (compiled)" "yara -C -w -r -p 2 $WORK/rules.yarac $TREE" \
+    | tee "$WORK/hyperfine.txt"
+
+python3 - "$WORK/sweep.json" "$NFILES" "$NBYTES" <<'PY'
 import json, statistics, sys
 data = json.load(open(sys.argv[1]))
 files, size = int(sys.argv[2]), int(sys.argv[3])
 med = {r["command"]: statistics.median(r["times"]) for r in data["results"]}
-print(f"| tool | median s | files/s | MB/s | takedown (same mode) is faster by |")
-print(f"|---|---|---|---|---|")
+print(f"\ntree: {files:,} files, {size / 1e6:,.0f} MB; medians of {len(data['results'][0]['times'])} runs\n")
+print("| command | median s | files/s | MB/s | its time / takedown's (same mode) |")
+print("|---|---|---|---|---|")
 for name, t in med.items():
     mode = "compiled" if "compiled" in name else "sources"
-    ours = med[f"takedown ({mode})"]
-    print(f"| {name} | {t:.2f} | {files / t:,.0f} | {size / 1e6 / t:.1f} | {t / ours:.2f}x |")
-EOF
+    ours = med[f"takedown sweep ({mode})"]
+    print(f"| {name} | {t:.2f} | {files / t:,.0f} | {size / 1e6 / t:.1f} | {t / ours:.2f} |")
+PY
