@@ -29,8 +29,9 @@ if [ -z "$YR" ]; then
     YR=$ROOT/target/bench-tools/bin/yr
 fi
 
-cargo build --release --quiet -p takedown-cli
-cargo build --release --quiet -p takedown-sweep --example plant
+# One build for both, so that both see the same features (a separate build of the
+# sweep crate alone would compile yara-x a second time).
+cargo build --release --quiet -p takedown-cli -p takedown-sweep --bins --examples
 TD=$ROOT/target/release/takedown
 PLANT=$ROOT/target/release/examples/plant
 
