@@ -56,6 +56,9 @@ pub struct Item {
     pub accessed: FileTime,
     pub modified: FileTime,
     pub sha256: String,
+    /// MD5 and SHA-1 as well, which most lookups and IOC lists still use.
+    pub md5: String,
+    pub sha1: String,
     /// When it was quarantined (RFC 3339).
     pub quarantined_at: String,
     /// Why: the hit that sent it here, as the sweep reported it.
@@ -148,10 +151,10 @@ impl Vault {
         let part = self.dir.join(format!("{id}.data.part"));
 
         // 1. Copy, defanged, hashing the original as it is read.
-        let sha256 = (|| -> std::io::Result<String> {
+        let (sha256, md5, sha1) = (|| -> std::io::Result<(String, String, String)> {
             let mut src = File::open(path)?;
             let mut dst = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&part)?;
-            let mut hasher = Sha256::new();
+            let (mut sha256, mut md5, mut sha1) = (Sha256::new(), md5::Md5::new(), sha1::Sha1::new());
             let mut buf = vec![0u8; CHUNK];
             let mut offset = 0u64;
             loop {
@@ -159,13 +162,15 @@ impl Vault {
                 if n == 0 {
                     break;
                 }
-                hasher.update(&buf[..n]);
+                sha256.update(&buf[..n]);
+                md5.update(&buf[..n]);
+                sha1.update(&buf[..n]);
                 xor(&mut buf[..n], &key, offset);
                 dst.write_all(&buf[..n])?;
                 offset += n as u64;
             }
             dst.sync_all()?;
-            Ok(hex::encode(hasher.finalize()))
+            Ok((hex::encode(sha256.finalize()), hex::encode(md5.finalize()), hex::encode(sha1.finalize())))
         })()
         .map_err(|e| {
             let _ = std::fs::remove_file(&part);
@@ -181,6 +186,8 @@ impl Vault {
             accessed: FileTime { seconds: before.atime(), nanoseconds: before.atime_nsec() as u32 },
             modified: FileTime { seconds: before.mtime(), nanoseconds: before.mtime_nsec() as u32 },
             sha256,
+            md5,
+            sha1,
             quarantined_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             reason,
             key: hex::encode(&key),
