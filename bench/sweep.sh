@@ -39,11 +39,14 @@ mkdir -p "$WORK"
 TREE=$WORK/tree
 if [ ! -d "$TREE" ]; then
     echo "building the tree: $FILES files from /usr/share, plus planted files"
-    mkdir -p "$TREE/usr-share"
-    (cd /usr/share && find . -type f -size -64M | LC_ALL=C sort | head -n "$FILES") > "$WORK/files.txt"
-    tar -C /usr/share -cf - -T "$WORK/files.txt" | tar -C "$TREE/usr-share" -xf -
-    "$PLANT" rules "$TREE/planted" "$RULES"/crime_wannacry.yar "$RULES"/apt_lazarus_*.yar
-    "$PLANT" host "$TREE/planted-host"
+    rm -rf "$TREE.part"
+    mkdir -p "$TREE.part/usr-share"
+    # sed reads to the end, so the pipeline never dies of SIGPIPE under pipefail.
+    (cd /usr/share && find . -type f -size -64M | LC_ALL=C sort | sed -n "1,${FILES}p") > "$WORK/files.txt"
+    tar -C /usr/share -cf - -T "$WORK/files.txt" | tar -C "$TREE.part/usr-share" -xf -
+    "$PLANT" rules "$TREE.part/planted" "$RULES"/crime_wannacry.yar "$RULES"/apt_lazarus_*.yar
+    "$PLANT" host "$TREE.part/planted-host"
+    mv "$TREE.part" "$TREE"
 fi
 NFILES=$(find "$TREE" -type f | wc -l)
 NBYTES=$(find "$TREE" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
