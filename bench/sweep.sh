@@ -59,7 +59,7 @@ CACHE=$WORK/takedown-cache
 
 # The peers get the same rules with the five Loki externals defined (as empty
 # strings, as takedown declares them), one namespace per rule file.
-YR_DEFS='-d filename="" -d filepath="" -d extension="" -d filetype="" -d owner=""'
+YR_DEFS="-d 'filename=\"\"' -d 'filepath=\"\"' -d 'extension=\"\"' -d 'filetype=\"\"' -d 'owner=\"\"'"
 YARA_DEFS='-d filename= -d filepath= -d extension= -d filetype= -d owner='
 eval "$YR" compile -w --relaxed-re-syntax --path-as-namespace $YR_DEFS -o "$WORK/rules.yarx" "$RULES" >/dev/null
 yarac -w $YARA_DEFS "$RULES"/*.yar "$WORK/rules.yarac"
