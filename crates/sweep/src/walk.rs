@@ -23,6 +23,10 @@ use std::time::Instant;
 /// otherwise: the size Loki and THOR use, past which malware is rare.
 pub const DEFAULT_MAX_FILESIZE: u64 = 64 << 20;
 
+/// A file that takes longer than this to check is named in the summary: one such
+/// file can hold up a whole sweep, and it is usually a rule worth looking at.
+pub const SLOW_FILE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Problems kept word for word in a summary; beyond this they are only counted.
 pub const MAX_NOTICES: usize = 100;
 
@@ -265,7 +269,17 @@ fn check_file(
             counters.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
             progress.files.fetch_add(1, Ordering::Relaxed);
             progress.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            let started = Instant::now();
             let report = scanner.scan(path, buf, meta.uid());
+            let took = started.elapsed();
+            if took > SLOW_FILE {
+                notice(format!(
+                    "{}: {:.1} s to check {} bytes (slow rules, or a large archive)",
+                    path.display(),
+                    took.as_secs_f64(),
+                    buf.len()
+                ));
+            }
             if let Some(a) = &report.archive {
                 counters.archives.fetch_add(1, Ordering::Relaxed);
                 counters.members.fetch_add(a.members, Ordering::Relaxed);
