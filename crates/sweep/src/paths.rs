@@ -14,15 +14,33 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use std::sync::OnceLock;
 
 /// Literals shorter than this match too many paths to be worth a prefilter.
 const MIN_LITERAL: usize = 3;
 
-/// A compiled pattern: its regex, and whether it reads the Windows form of paths.
+/// A pattern, compiled the first time the prefilter proposes it: of thousands of
+/// IOC patterns, a sweep needs few, and compiling them all takes seconds.
 #[derive(Debug)]
 struct Compiled {
-    regex: Regex,
+    pattern: String,
+    regex: OnceLock<Option<Regex>>,
     windows_form: bool,
+}
+
+impl Compiled {
+    fn is_match(&self, text: &str) -> bool {
+        let regex = self.regex.get_or_init(|| {
+            // Checked by the parser in `PathMatcher::new`; only a size limit can
+            // still refuse it, and then the pattern matches nothing.
+            RegexBuilder::new(&self.pattern)
+                .case_insensitive(true)
+                .build()
+                .inspect_err(|e| tracing::warn!("path pattern {:?} does not compile: {e}", self.pattern))
+                .ok()
+        });
+        regex.as_ref().is_some_and(|r| r.is_match(text))
+    }
 }
 
 /// Many path patterns, matched together.
@@ -46,9 +64,12 @@ impl PathMatcher {
         let mut fallback = Vec::new();
         let mut fallback_ids = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
-            let regex =
-                RegexBuilder::new(p).case_insensitive(true).build().map_err(|e| (p.to_string(), e.to_string()))?;
-            compiled.push(Compiled { regex, windows_form: !p.contains('/') });
+            regex_syntax::ParserBuilder::new()
+                .case_insensitive(true)
+                .build()
+                .parse(p)
+                .map_err(|e| (p.to_string(), e.to_string()))?;
+            compiled.push(Compiled { pattern: p.to_string(), regex: OnceLock::new(), windows_form: !p.contains('/') });
             match required_literals(p) {
                 Some(lits) => {
                     for l in lits {
@@ -97,13 +118,12 @@ impl PathMatcher {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let mut out: Vec<usize> =
-            candidates.into_iter().filter(|&i| self.patterns[i].regex.is_match(form(i))).collect();
+        let mut out: Vec<usize> = candidates.into_iter().filter(|&i| self.patterns[i].is_match(form(i))).collect();
         if !self.fallback_ids.is_empty() {
             for text in [path, windows.as_str()] {
                 for j in self.fallback.matches(text).into_iter() {
                     let i = self.fallback_ids[j];
-                    if form(i) == text || self.patterns[i].regex.is_match(form(i)) {
+                    if form(i) == text || self.patterns[i].is_match(form(i)) {
                         out.push(i);
                     }
                 }

@@ -132,7 +132,7 @@ impl RulesetBuilder {
             pattern: p.to_string(),
             message: e.to_string(),
         };
-        regex::RegexBuilder::new(pattern).case_insensitive(true).build().map_err(|e| bad(pattern, e))?;
+        // The pattern itself is checked (and compiled, when needed) by the matcher.
         let unless = unless.map(|u| Regex::new(u).map_err(|e| bad(u, e))).transpose()?;
         let i = self.source(source);
         self.paths.push(PathPattern { pattern: pattern.to_string(), unless, source: i });
