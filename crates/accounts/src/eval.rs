@@ -110,7 +110,8 @@ pub fn sybil_copy(region: &Region, attack: usize, seed: u64) -> (Graph, Truth) {
 pub fn pick_seeds(g: &Graph, truth: &Truth, k: usize, seed: u64) -> Seeds {
     let mut rng = Rng::new(seed ^ 0x5EED);
     let mut pick = |want_fake: bool| {
-        let mut pool: Vec<Node> = (0..g.node_count() as Node).filter(|&v| truth.fake[v as usize] == want_fake).collect();
+        let mut pool: Vec<Node> =
+            (0..g.node_count() as Node).filter(|&v| truth.fake[v as usize] == want_fake).collect();
         // Partial Fisher–Yates.
         let k = k.min(pool.len());
         for i in 0..k {
@@ -129,8 +130,7 @@ pub fn pick_seeds(g: &Graph, truth: &Truth, k: usize, seed: u64) -> Seeds {
 /// Area under the ROC curve: the probability that a random fake outranks a random
 /// real account (ties count one half), over the accounts where `include` holds.
 pub fn auc(scores: &[f64], fake: &[bool], include: &[bool]) -> f64 {
-    let mut items: Vec<(f64, bool)> =
-        (0..scores.len()).filter(|&i| include[i]).map(|i| (scores[i], fake[i])).collect();
+    let mut items: Vec<(f64, bool)> = (0..scores.len()).filter(|&i| include[i]).map(|i| (scores[i], fake[i])).collect();
     items.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (mut rank_sum, mut positives) = (0.0f64, 0u64);
     let mut i = 0;

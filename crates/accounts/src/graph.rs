@@ -59,13 +59,9 @@ impl Graph {
 
     /// Same as [`Graph::from_file`] over bytes already in memory; `path` names them in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<(Graph, LoadReport)> {
-        let lines: Vec<(u64, &[u8])> = bytes
-            .split(|&b| b == b'\n')
-            .enumerate()
-            .map(|(i, l)| (i as u64 + 1, l))
-            .collect();
-        let parsed: Vec<Result<Option<RawEdge>>> =
-            lines.par_iter().map(|&(n, l)| parse_line(l, n, path)).collect();
+        let lines: Vec<(u64, &[u8])> =
+            bytes.split(|&b| b == b'\n').enumerate().map(|(i, l)| (i as u64 + 1, l)).collect();
+        let parsed: Vec<Result<Option<RawEdge>>> = lines.par_iter().map(|&(n, l)| parse_line(l, n, path)).collect();
         let mut raw = Vec::with_capacity(parsed.len());
         for p in parsed {
             if let Some(e) = p? {
@@ -250,7 +246,9 @@ fn parse_line<'a>(line: &'a [u8], n: u64, path: &Path) -> Result<Option<RawEdge<
     let time = match cols.next() {
         None => None,
         Some(t) => Some(t.parse::<i64>().map_err(|_| {
-            bad(format!("the third column {t:?} is not a time (integer seconds); an edge line is `ID ID [TIME [SENDER]]`"))
+            bad(format!(
+                "the third column {t:?} is not a time (integer seconds); an edge line is `ID ID [TIME [SENDER]]`"
+            ))
         })?),
     };
     let a_sent = match cols.next() {
@@ -258,7 +256,9 @@ fn parse_line<'a>(line: &'a [u8], n: u64, path: &Path) -> Result<Option<RawEdge<
         Some(s) if s == a => Some(true),
         Some(s) if s == b => Some(false),
         Some(s) => {
-            return Err(bad(format!("the sender {s:?} is neither {a:?} nor {b:?}; the fourth column names one end of the edge")))
+            return Err(bad(format!(
+                "the sender {s:?} is neither {a:?} nor {b:?}; the fourth column names one end of the edge"
+            )))
         }
     };
     if let Some(extra) = cols.next() {

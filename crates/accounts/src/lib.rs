@@ -84,9 +84,8 @@ impl std::str::FromStr for Method {
 /// Node numbers ordered by score, highest first; ties by id so that output is stable.
 pub fn order(graph: &Graph, scores: &[f64]) -> Vec<Node> {
     let mut nodes: Vec<Node> = (0..graph.node_count() as Node).collect();
-    nodes.sort_by(|&a, &b| {
-        scores[b as usize].total_cmp(&scores[a as usize]).then_with(|| graph.id(a).cmp(graph.id(b)))
-    });
+    nodes
+        .sort_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]).then_with(|| graph.id(a).cmp(graph.id(b))));
     nodes
 }
 
