@@ -1,0 +1,195 @@
+//! The standard evaluation protocol: an honest region, an exact copy of it as the fake
+//! region, `g` attack edges placed uniformly at random between them, seeds drawn at
+//! random from each side, and the AUC over every account that is not a seed.
+
+use crate::graph::{Graph, Node};
+use crate::seeds::Seeds;
+
+/// SplitMix64: small, fixed and portable, so that a run is the same everywhere.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0), by rejection so that there is no bias.
+    pub fn below(&mut self, n: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % n;
+        loop {
+            let x = self.next_u64();
+            if x < zone {
+                return x % n;
+            }
+        }
+    }
+}
+
+/// Labels of a two-region graph: `true` = fake.
+#[derive(Debug, Clone)]
+pub struct Truth {
+    pub fake: Vec<bool>,
+}
+
+/// The honest graph as numbered edges `(a, b)` with `a < b`, and its node count.
+#[derive(Debug, Clone)]
+pub struct Region {
+    pub n: usize,
+    pub edges: Vec<(Node, Node)>,
+}
+
+impl Region {
+    /// Reads a numbered graph as a region (ids must be `0..n`, as SNAP files are).
+    pub fn from_graph(g: &Graph) -> Option<Region> {
+        let n = g.node_count();
+        let mut map = vec![0 as Node; n];
+        for v in 0..n as Node {
+            let id: usize = g.id(v).parse().ok()?;
+            if id >= n {
+                return None;
+            }
+            map[v as usize] = id as Node;
+        }
+        let mut edges = Vec::with_capacity(g.edge_count());
+        for v in 0..n as Node {
+            for &u in g.neighbours(v) {
+                if v < u {
+                    edges.push((map[v as usize], map[u as usize]));
+                }
+            }
+        }
+        Some(Region { n, edges })
+    }
+}
+
+/// A ring of `k` cliques of `size` accounts, each joined to the next: a small region
+/// with community structure, for tests.
+pub fn ring_of_cliques(k: usize, size: usize) -> Region {
+    let mut edges = Vec::new();
+    for c in 0..k {
+        let base = (c * size) as Node;
+        for a in 0..size as Node {
+            for b in a + 1..size as Node {
+                edges.push((base + a, base + b));
+            }
+        }
+        edges.push((base, (((c + 1) % k) * size) as Node + 1));
+    }
+    Region { n: k * size, edges }
+}
+
+/// Honest region `0..n`, its copy `n..2n` as the fake region, and `attack` distinct
+/// random edges between them.
+pub fn sybil_copy(region: &Region, attack: usize, seed: u64) -> (Graph, Truth) {
+    let n = region.n;
+    let mut edges = region.edges.clone();
+    edges.extend(region.edges.iter().map(|&(a, b)| (a + n as Node, b + n as Node)));
+    let mut rng = Rng::new(seed);
+    let mut seen = std::collections::HashSet::new();
+    let attack = attack.min(n * n);
+    while seen.len() < attack {
+        let a = rng.below(n as u64) as Node;
+        let b = rng.below(n as u64) as Node + n as Node;
+        if seen.insert((a, b)) {
+            edges.push((a, b));
+        }
+    }
+    let g = Graph::from_numbered(2 * n, &edges);
+    let fake = (0..2 * n).map(|i| i >= n).collect();
+    (g, Truth { fake })
+}
+
+/// `k` real and `k` fake seeds drawn at random without replacement.
+pub fn pick_seeds(g: &Graph, truth: &Truth, k: usize, seed: u64) -> Seeds {
+    let mut rng = Rng::new(seed ^ 0x5EED);
+    let mut pick = |want_fake: bool| {
+        let mut pool: Vec<Node> =
+            (0..g.node_count() as Node).filter(|&v| truth.fake[v as usize] == want_fake).collect();
+        // Partial Fisher–Yates.
+        let k = k.min(pool.len());
+        for i in 0..k {
+            let j = i + rng.below((pool.len() - i) as u64) as usize;
+            pool.swap(i, j);
+        }
+        pool.truncate(k);
+        pool.sort_unstable();
+        pool
+    };
+    let fake = pick(true);
+    let real = pick(false);
+    Seeds { fake, real, ..Seeds::default() }
+}
+
+/// Area under the ROC curve: the probability that a random fake outranks a random
+/// real account (ties count one half), over the accounts where `include` holds.
+pub fn auc(scores: &[f64], fake: &[bool], include: &[bool]) -> f64 {
+    let mut items: Vec<(f64, bool)> = (0..scores.len()).filter(|&i| include[i]).map(|i| (scores[i], fake[i])).collect();
+    items.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut rank_sum, mut positives) = (0.0f64, 0u64);
+    let mut i = 0;
+    while i < items.len() {
+        let mut j = i;
+        while j < items.len() && items[j].0 == items[i].0 {
+            j += 1;
+        }
+        let mid = (i + j + 1) as f64 / 2.0; // mean of ranks i+1..=j
+        for it in &items[i..j] {
+            if it.1 {
+                rank_sum += mid;
+                positives += 1;
+            }
+        }
+        i = j;
+    }
+    let negatives = items.len() as u64 - positives;
+    if positives == 0 || negatives == 0 {
+        return 0.5;
+    }
+    let p = positives as f64;
+    (rank_sum - p * (p + 1.0) / 2.0) / (p * negatives as f64)
+}
+
+/// AUC of `scores` on every account that is not a seed.
+pub fn auc_without_seeds(scores: &[f64], truth: &Truth, seeds: &Seeds) -> f64 {
+    let mut include = vec![true; scores.len()];
+    for &s in seeds.fake.iter().chain(&seeds.real) {
+        include[s as usize] = false;
+    }
+    auc(scores, &truth.fake, &include)
+}
+
+/// Mean and (population) standard deviation.
+pub fn mean_std(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len().max(1) as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
+    (m, v.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_counts_ties_half() {
+        let all = [true; 4];
+        assert_eq!(auc(&[0.9, 0.8, 0.1, 0.2], &[true, true, false, false], &all), 1.0);
+        assert_eq!(auc(&[0.1, 0.2, 0.9, 0.8], &[true, true, false, false], &all), 0.0);
+        assert_eq!(auc(&[0.5; 4], &[true, true, false, false], &all), 0.5);
+    }
+
+    #[test]
+    fn copy_has_the_asked_attack_edges() {
+        let r = ring_of_cliques(4, 4);
+        let (g, t) = sybil_copy(&r, 5, 1);
+        assert_eq!(g.edge_count(), 2 * r.edges.len() + 5);
+        assert_eq!(t.fake.iter().filter(|&&f| f).count(), 16);
+    }
+}

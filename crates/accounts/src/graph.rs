@@ -1,0 +1,337 @@
+//! The account graph: ids interned to dense `u32`, adjacency in compressed sparse rows.
+//!
+//! Memory: one `u32` per direction of an edge (8 bytes an undirected edge) and one
+//! `u64` offset per account, plus the id strings. Request times and senders, when the
+//! edge file has them, add 8 bytes and 1 bit per direction; a graph without them pays
+//! nothing. A billion undirected edges so fit in about 8 GiB of adjacency.
+
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Dense account number.
+pub type Node = u32;
+
+/// What was set aside while reading an edge file; none of it is fatal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LoadReport {
+    pub lines: u64,
+    pub edges: u64,
+    pub self_loops: u64,
+    /// Edges seen more than once (in either direction); kept once.
+    pub duplicates: u64,
+    /// First line of the first self-loop, to show the user where.
+    pub first_self_loop_line: Option<u64>,
+}
+
+/// An undirected graph in CSR form with string ids.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    ids: Vec<String>,
+    index: HashMap<String, Node>,
+    offsets: Vec<u64>,
+    targets: Vec<Node>,
+    /// Request time per adjacency entry, if the edge file had a third column.
+    times: Option<Vec<i64>>,
+    /// Bit per adjacency entry: the row's account sent the request (fourth column).
+    sent: Option<Vec<u64>>,
+}
+
+/// One parsed edge before interning.
+struct RawEdge<'a> {
+    a: &'a str,
+    b: &'a str,
+    time: Option<i64>,
+    /// `Some(true)` when `a` sent the request, `Some(false)` when `b` did.
+    a_sent: Option<bool>,
+    line: u64,
+}
+
+impl Graph {
+    /// Reads an edge file: two ids a line separated by whitespace, `#` comments,
+    /// optionally a third column (request time, integer) and a fourth (the id of the
+    /// account that sent the request).
+    pub fn from_file(path: &Path) -> Result<(Graph, LoadReport)> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        Graph::from_bytes(&bytes, path)
+    }
+
+    /// Same as [`Graph::from_file`] over bytes already in memory; `path` names them in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<(Graph, LoadReport)> {
+        let lines: Vec<(u64, &[u8])> =
+            bytes.split(|&b| b == b'\n').enumerate().map(|(i, l)| (i as u64 + 1, l)).collect();
+        let parsed: Vec<Result<Option<RawEdge>>> = lines.par_iter().map(|&(n, l)| parse_line(l, n, path)).collect();
+        let mut raw = Vec::with_capacity(parsed.len());
+        for p in parsed {
+            if let Some(e) = p? {
+                raw.push(e);
+            }
+        }
+        let mut report = LoadReport { lines: lines.len() as u64, ..LoadReport::default() };
+        Graph::build(raw, &mut report, path).map(|g| (g, report))
+    }
+
+    /// Builds from id pairs (tests, demo, generated graphs).
+    pub fn from_pairs<S: AsRef<str>>(pairs: &[(S, S)]) -> Result<Graph> {
+        let raw = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b))| RawEdge { a: a.as_ref(), b: b.as_ref(), time: None, a_sent: None, line: i as u64 + 1 })
+            .collect();
+        let mut report = LoadReport::default();
+        Graph::build(raw, &mut report, Path::new("<pairs>"))
+    }
+
+    /// Builds from dense numbered edges `0..n` whose ids are the numbers themselves.
+    pub fn from_numbered(n: usize, edges: &[(Node, Node)]) -> Graph {
+        let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        let index = ids.iter().enumerate().map(|(i, s)| (s.clone(), i as Node)).collect();
+        let (offsets, targets, _, _) = csr(n, edges.iter().filter(|(a, b)| a != b).copied().collect(), None);
+        Graph { ids, index, offsets, targets, times: None, sent: None }
+    }
+
+    fn build(raw: Vec<RawEdge>, report: &mut LoadReport, path: &Path) -> Result<Graph> {
+        let mut index: HashMap<String, Node> = HashMap::new();
+        let mut ids: Vec<String> = Vec::new();
+        let mut intern = |s: &str| -> Node {
+            if let Some(&n) = index.get(s) {
+                return n;
+            }
+            let n = ids.len() as Node;
+            ids.push(s.to_string());
+            index.insert(s.to_string(), n);
+            n
+        };
+        let with_meta = raw.iter().any(|e| e.time.is_some() || e.a_sent.is_some());
+        let mut edges = Vec::with_capacity(raw.len());
+        let mut meta = Vec::new();
+        for e in &raw {
+            let a = intern(e.a);
+            let b = intern(e.b);
+            if a == b {
+                report.self_loops += 1;
+                report.first_self_loop_line.get_or_insert(e.line);
+                continue;
+            }
+            edges.push((a, b));
+            if with_meta {
+                meta.push((e.time.unwrap_or(i64::MIN), e.a_sent));
+            }
+        }
+        drop(raw);
+        if edges.is_empty() {
+            return Err(Error::EmptyGraph { path: path.to_path_buf() });
+        }
+        let given = edges.len() as u64;
+        let (offsets, targets, times, sent) = csr(ids.len(), edges, with_meta.then_some(meta));
+        report.edges = targets.len() as u64 / 2;
+        report.duplicates = given - report.edges;
+        Ok(Graph { ids, index, offsets, targets, times, sent })
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.ids.len()
+    }
+    /// Undirected edges.
+    pub fn edge_count(&self) -> usize {
+        self.targets.len() / 2
+    }
+    pub fn id(&self, n: Node) -> &str {
+        &self.ids[n as usize]
+    }
+    pub fn node(&self, id: &str) -> Option<Node> {
+        self.index.get(id).copied()
+    }
+    #[inline]
+    pub fn degree(&self, n: Node) -> usize {
+        (self.offsets[n as usize + 1] - self.offsets[n as usize]) as usize
+    }
+    /// Neighbours of `n`, sorted ascending.
+    #[inline]
+    pub fn neighbours(&self, n: Node) -> &[Node] {
+        &self.targets[self.offsets[n as usize] as usize..self.offsets[n as usize + 1] as usize]
+    }
+    /// Position of `n`'s first adjacency entry, for per-entry arrays such as edge weights.
+    #[inline]
+    pub fn entry_range(&self, n: Node) -> std::ops::Range<usize> {
+        self.offsets[n as usize] as usize..self.offsets[n as usize + 1] as usize
+    }
+    pub fn entries(&self) -> usize {
+        self.targets.len()
+    }
+    /// Request time of the edge at adjacency entry `e`, if known.
+    pub fn time(&self, e: usize) -> Option<i64> {
+        self.times.as_ref().map(|t| t[e]).filter(|&t| t != i64::MIN)
+    }
+    /// Whether the row's account sent the request of entry `e`, if known.
+    pub fn row_sent(&self, e: usize) -> Option<bool> {
+        self.sent.as_ref().map(|s| s[e / 64] >> (e % 64) & 1 == 1)
+    }
+    /// Bytes held by the adjacency (not the id strings), to check the memory budget.
+    pub fn adjacency_bytes(&self) -> usize {
+        self.offsets.len() * 8
+            + self.targets.len() * 4
+            + self.times.as_ref().map_or(0, |t| t.len() * 8)
+            + self.sent.as_ref().map_or(0, |s| s.len() * 8)
+    }
+}
+
+type Csr = (Vec<u64>, Vec<Node>, Option<Vec<i64>>, Option<Vec<u64>>);
+
+/// Both directions of every edge, sorted in parallel, duplicates dropped (the earliest
+/// request time wins, because exposure starts at first contact).
+fn csr(n: usize, edges: Vec<(Node, Node)>, meta: Option<Vec<(i64, Option<bool>)>>) -> Csr {
+    match meta {
+        None => {
+            let mut both: Vec<u64> = edges
+                .par_iter()
+                .flat_map_iter(|&(a, b)| [(a as u64) << 32 | b as u64, (b as u64) << 32 | a as u64])
+                .collect();
+            drop(edges);
+            both.par_sort_unstable();
+            both.dedup();
+            let offsets = offsets_of(n, both.iter().map(|&k| (k >> 32) as usize));
+            let targets = both.par_iter().map(|&k| k as u32).collect();
+            (offsets, targets, None, None)
+        }
+        Some(meta) => {
+            let mut both: Vec<(u64, i64, bool)> = edges
+                .iter()
+                .zip(meta)
+                .flat_map(|(&(a, b), (t, a_sent))| {
+                    let sa = a_sent.unwrap_or(false);
+                    let sb = a_sent.map(|x| !x).unwrap_or(false);
+                    [((a as u64) << 32 | b as u64, t, sa), ((b as u64) << 32 | a as u64, t, sb)]
+                })
+                .collect();
+            both.par_sort_unstable();
+            both.dedup_by_key(|e| e.0);
+            let offsets = offsets_of(n, both.iter().map(|&(k, _, _)| (k >> 32) as usize));
+            let targets = both.iter().map(|&(k, _, _)| k as u32).collect();
+            let times = both.iter().map(|&(_, t, _)| t).collect();
+            let mut sent = vec![0u64; both.len().div_ceil(64)];
+            for (i, &(_, _, s)) in both.iter().enumerate() {
+                if s {
+                    sent[i / 64] |= 1 << (i % 64);
+                }
+            }
+            (offsets, targets, Some(times), Some(sent))
+        }
+    }
+}
+
+fn offsets_of(n: usize, rows: impl Iterator<Item = usize>) -> Vec<u64> {
+    let mut offsets = vec![0u64; n + 1];
+    for r in rows {
+        offsets[r + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    offsets
+}
+
+fn parse_line<'a>(line: &'a [u8], n: u64, path: &Path) -> Result<Option<RawEdge<'a>>> {
+    let text = std::str::from_utf8(line).map_err(|_| Error::NotUtf8 { path: path.to_path_buf(), line: n })?;
+    let text = text.split('#').next().unwrap_or("").trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = |message: String| Error::BadLine { path: PathBuf::from(path), line: n, message };
+    let mut cols = text.split_whitespace();
+    let (Some(a), Some(b)) = (cols.next(), cols.next()) else {
+        return Err(bad(format!("expected two account ids, found {text:?}; an edge line is `ID ID [TIME [SENDER]]`")));
+    };
+    let time = match cols.next() {
+        None => None,
+        Some(t) => Some(t.parse::<i64>().map_err(|_| {
+            bad(format!(
+                "the third column {t:?} is not a time (integer seconds); an edge line is `ID ID [TIME [SENDER]]`"
+            ))
+        })?),
+    };
+    let a_sent = match cols.next() {
+        None => None,
+        Some(s) if s == a => Some(true),
+        Some(s) if s == b => Some(false),
+        Some(s) => {
+            return Err(bad(format!(
+                "the sender {s:?} is neither {a:?} nor {b:?}; the fourth column names one end of the edge"
+            )))
+        }
+    };
+    if let Some(extra) = cols.next() {
+        return Err(bad(format!("unexpected fifth column {extra:?}; an edge line is `ID ID [TIME [SENDER]]`")));
+    }
+    Ok(Some(RawEdge { a, b, time, a_sent, line: n }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn load(s: &str) -> Result<(Graph, LoadReport)> {
+        Graph::from_bytes(s.as_bytes(), Path::new("t.txt"))
+    }
+
+    #[test]
+    fn builds_sorted_undirected_csr() {
+        let (g, r) = load("# c\na b\nb c\n\nc a # tail\n").unwrap();
+        assert_eq!(g.node_count(), 3);
+        assert_eq!(g.edge_count(), 3);
+        assert_eq!(r.duplicates, 0);
+        let a = g.node("a").unwrap();
+        assert_eq!(g.degree(a), 2);
+        assert!(g.neighbours(a).windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn self_loops_and_duplicates_are_counted_not_fatal() {
+        let (g, r) = load("a b\nb a\na a\na b\n").unwrap();
+        assert_eq!(g.edge_count(), 1);
+        assert_eq!(r.self_loops, 1);
+        assert_eq!(r.first_self_loop_line, Some(3));
+        assert_eq!(r.duplicates, 2);
+    }
+
+    #[test]
+    fn empty_graph_is_an_error() {
+        assert!(matches!(load("# nothing\n\n"), Err(Error::EmptyGraph { .. })));
+        assert!(matches!(load("x x\n"), Err(Error::EmptyGraph { .. })));
+    }
+
+    #[test]
+    fn non_utf8_names_the_line() {
+        let err = Graph::from_bytes(b"a b\nc \xff\n", Path::new("e.txt")).unwrap_err();
+        assert!(matches!(err, Error::NotUtf8 { line: 2, .. }), "{err}");
+        assert!(err.to_string().contains("e.txt:2"));
+    }
+
+    #[test]
+    fn bad_columns_name_the_line() {
+        assert!(matches!(load("a\n"), Err(Error::BadLine { line: 1, .. })));
+        assert!(matches!(load("a b x\n"), Err(Error::BadLine { line: 1, .. })));
+        assert!(matches!(load("a b 1 z\n"), Err(Error::BadLine { .. })));
+    }
+
+    #[test]
+    fn times_and_senders_keep_the_earliest() {
+        let (g, _) = load("a b 50 a\nb a 10 b\nb c 7\n").unwrap();
+        let a = g.node("a").unwrap();
+        let e = g.entry_range(a).start;
+        assert_eq!(g.time(e), Some(10));
+        assert_eq!(g.row_sent(e), Some(false));
+        let b = g.node("b").unwrap();
+        let eb = g.entry_range(b).start; // b -> a
+        assert_eq!(g.row_sent(eb), Some(true));
+    }
+
+    #[test]
+    fn numbered_graphs_match_pairs() {
+        let g = Graph::from_numbered(3, &[(0, 1), (1, 2), (2, 1)]);
+        assert_eq!(g.edge_count(), 2);
+        assert_eq!(g.id(2), "2");
+    }
+}
