@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{corpus_file, json, takedown};
+use common::{corpus_file, json, skip, takedown};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -191,7 +191,7 @@ fn quarantine_moves_hits_keeps_victims_data_and_restores_bit_exact() {
 fn parity_with_yara_on_wannacry_and_lazarus_rules() {
     let Some(dir) = corpus_file("signature-base/yara") else { return };
     if std::process::Command::new("yara").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: the yara command is not installed (.ci/run installs Debian's yara)");
+        skip("the yara command is not installed (.ci/run installs Debian's yara)");
         return;
     }
     let mut files: Vec<_> = std::fs::read_dir(&dir)

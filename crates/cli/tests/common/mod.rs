@@ -10,12 +10,21 @@ pub fn corpus() -> Option<PathBuf> {
     dir.is_dir().then(|| dir.canonicalize().unwrap())
 }
 
+/// Says why a test does not run. Under `TAKEDOWN_REQUIRE_PEERS` (set by `.ci/run`,
+/// which provides the corpus and every peer) a skip is a failure instead.
+pub fn skip(why: &str) {
+    if std::env::var_os("TAKEDOWN_REQUIRE_PEERS").is_some() {
+        panic!("TAKEDOWN_REQUIRE_PEERS is set, but {why}");
+    }
+    eprintln!("SKIPPED: {why}");
+}
+
 /// The corpus file, or `None` after saying why the test is skipped.
 pub fn corpus_file(rel: &str) -> Option<PathBuf> {
     match corpus() {
         Some(c) if c.join(rel).exists() => Some(c.join(rel)),
         _ => {
-            eprintln!("SKIPPED: ../shared/corpus/{rel} is not here (the shared corpus is beside the repository in CI)");
+            skip(&format!("../shared/corpus/{rel} is not here (the shared corpus is beside the repository in CI)"));
             None
         }
     }

@@ -1,0 +1,2 @@
+# Sweep: Debian's yara, which the parity test compares with.
+apt_install yara
