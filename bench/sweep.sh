@@ -66,23 +66,37 @@ YARA_DEFS='-d filename= -d filepath= -d extension= -d filetype= -d owner='
 eval "$YR" compile -w --relaxed-re-syntax --path-as-namespace $YR_DEFS -o "$WORK/rules.yarx" "$RULES" >/dev/null
 yarac -w $YARA_DEFS "$RULES"/*.yar "$WORK/rules.yarac"
 
-hyperfine --style basic --ignore-failure --warmup 1 --runs "$RUNS" --export-json "$WORK/sweep.json" \
-    --prepare "rm -rf $CACHE" --prepare "true" --prepare "true" --prepare "true" --prepare "true" --prepare "true" --prepare "true" \
-    -n "takedown sweep (sources)" "$TD --db $DB sweep --threads 2 $TREE" \
-    -n "takedown sweep (compiled)" "$TD --db $DB sweep --threads 2 $TREE" \
-    -n "takedown sweep --no-archives (compiled)" "$TD --db $DB sweep --threads 2 --no-archives $TREE" \
-    -n "yr scan (sources)" "$YR scan -w --relaxed-re-syntax --path-as-namespace $YR_DEFS -p 2 -r $RULES $TREE" \
-    -n "yr scan (compiled)" "$YR scan -C -w -p 2 -r $WORK/rules.yarx $TREE" \
-    -n "yara -r -p 2 (sources)" "yara -w -r -p 2 $YARA_DEFS $RULES/*.yar $TREE" \
-    -n "yara -r -p 2 (compiled)" "yara -C -w -r -p 2 $WORK/rules.yarac $TREE" \
-    | tee "$WORK/hyperfine.txt"
+# Rounds, each running every command once, rather than all runs of one command and
+# then the next: on a shared machine a burst of load then falls on every command
+# alike, and the ratios stay fair. The first round warms the cache and is not kept.
+for round in $(seq 0 "$RUNS"); do
+    hyperfine --style none --ignore-failure --runs 1 --export-json "$WORK/round-$round.json" \
+        --prepare "rm -rf $CACHE" --prepare "true" --prepare "true" --prepare "true" --prepare "true" --prepare "true" --prepare "true" \
+        -n "takedown sweep (sources)" "$TD --db $DB sweep --threads 2 $TREE" \
+        -n "takedown sweep (compiled)" "$TD --db $DB sweep --threads 2 $TREE" \
+        -n "takedown sweep --no-archives (compiled)" "$TD --db $DB sweep --threads 2 --no-archives $TREE" \
+        -n "yr scan (sources)" "$YR scan -w --relaxed-re-syntax --path-as-namespace $YR_DEFS -p 2 -r $RULES $TREE" \
+        -n "yr scan (compiled)" "$YR scan -C -w -p 2 -r $WORK/rules.yarx $TREE" \
+        -n "yara -r -p 2 (sources)" "yara -w -r -p 2 $YARA_DEFS $RULES/*.yar $TREE" \
+        -n "yara -r -p 2 (compiled)" "yara -C -w -r -p 2 $WORK/rules.yarac $TREE"
+    [ "$round" = 0 ] || echo "round $round of $RUNS done"
+done
+python3 - "$WORK" "$RUNS" > "$WORK/sweep.json" <<'PY'
+import json, sys
+work, runs = sys.argv[1], int(sys.argv[2])
+times = {}
+for r in range(1, runs + 1):
+    for res in json.load(open(f"{work}/round-{r}.json"))["results"]:
+        times.setdefault(res["command"], []).extend(res["times"])
+print(json.dumps({"results": [{"command": c, "times": t} for c, t in times.items()]}))
+PY
 
 python3 - "$WORK/sweep.json" "$NFILES" "$NBYTES" <<'PY'
 import json, statistics, sys
 data = json.load(open(sys.argv[1]))
 files, size = int(sys.argv[2]), int(sys.argv[3])
 med = {r["command"]: statistics.median(r["times"]) for r in data["results"]}
-print(f"\ntree: {files:,} files, {size / 1e6:,.0f} MB; medians of {len(data['results'][0]['times'])} runs\n")
+print(f"\ntree: {files:,} files, {size / 1e6:,.0f} MB; medians of {len(data['results'][0]['times'])} rounds\n")
 print("| command | median s | files/s | MB/s | its time / takedown's (same mode) |")
 print("|---|---|---|---|---|")
 for name, t in med.items():
