@@ -7,6 +7,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_audit_append_only.sql"),
     include_str!("../migrations/0003_findings.sql"),
+    include_str!("../migrations/0004_actions.sql"),
+    include_str!("../migrations/0005_orgs.sql"),
 ];
 
 impl Store {

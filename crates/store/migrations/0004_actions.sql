@@ -1,0 +1,1 @@
+-- Actions: planned, approved, run, verified, undone; notices with idempotency keys.
