@@ -15,6 +15,10 @@ pub enum StoreError {
     CampaignExists(String),
     #[error("no campaign named {0:?} (create it with `takedown campaign create`, or see `takedown campaign list`)")]
     NoCampaign(String),
+    #[error("no action {0:?} (see `takedown actions --campaign NAME`)")]
+    NoAction(String),
+    #[error("action {id} is {from} and cannot become {to} (proposed → approved → running → done/failed → verified → undone)")]
+    BadTransition { id: String, from: &'static str, to: &'static str },
     #[error("a stored finding could not be read back: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

@@ -13,6 +13,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod action;
 mod audit;
 mod campaign;
 mod error;
@@ -20,6 +21,7 @@ mod finding;
 mod intel;
 mod migrate;
 
+pub use action::{kind_str, notice_key, Notice, StoredAction, Transition};
 pub use audit::{AuditReport, BrokenRow};
 pub use error::StoreError;
 pub use finding::subject_key;
