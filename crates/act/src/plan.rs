@@ -1,0 +1,224 @@
+//! From findings to proposed actions, and the approval policy. Nothing is carried
+//! out here: a plan is a list of proposals, stored as `proposed`.
+
+use crate::ActError;
+use std::collections::BTreeMap;
+use takedown_model::{Action, ActionKind, ActionState, Evidence, Finding, Subject};
+use takedown_store::{kind_str, subject_key, Store, Transition};
+
+/// Namespace of action ids: the same campaign, kind and target always give the
+/// same id, so that a plan made twice names the same actions.
+const ACTION_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x7a6b_d2c1_4e0f_4b8e_9a51_3c2d_1e0f_a9b8);
+
+/// Account findings that say the account is fake: judged by the ranking and
+/// confirmed by a person, or one of the known fakes the ranking started from.
+fn judged_fake(f: &Finding) -> bool {
+    let d = f.detector.as_str();
+    d.ends_with(".judged") || d.ends_with(".confirmed") || d.ends_with(".seed") || d.ends_with(".fake")
+}
+
+/// Host findings that say SMB1 is on or MS17-010 is missing.
+fn needs_hardening(f: &Finding) -> bool {
+    let d = f.detector.to_ascii_lowercase();
+    d.contains("smb1") || d.contains("ms17") || d.contains("vulnerable") || d.contains("eternalblue")
+}
+
+/// The DNS names a finding's evidence names (a kill-switch lookup, a C2 query).
+fn queried_names(f: &Finding) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in &f.evidence {
+        if let Evidence::Packets { fields, .. } = e {
+            for key in ["dns.query", "dns.qname", "domain"] {
+                if let Some(v) = fields.get(key) {
+                    out.push(v.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The action a finding calls for, if any: (kind, target).
+fn remedies(f: &Finding) -> Vec<(ActionKind, Subject)> {
+    let mut out = Vec::new();
+    match &f.subject {
+        Subject::File { .. } => out.push((ActionKind::Quarantine, f.subject.clone())),
+        Subject::Account { .. } if judged_fake(f) => out.push((ActionKind::DisableAccount, f.subject.clone())),
+        Subject::Person { .. } => out.push((ActionKind::Notify, f.subject.clone())),
+        Subject::Host { .. } | Subject::Endpoint { .. } if needs_hardening(f) => {
+            out.push((ActionKind::Harden, f.subject.clone()))
+        }
+        Subject::Endpoint { ip, .. } => out.push((ActionKind::Block, Subject::Endpoint { ip: ip.clone(), port: None })),
+        _ => {}
+    }
+    for name in queried_names(f) {
+        out.push((ActionKind::Block, Subject::Endpoint { ip: name, port: None }));
+    }
+    out
+}
+
+/// Proposals for a campaign's findings: one action per kind and target, with every
+/// finding that called for it, sorted by kind and target.
+pub fn plan(campaign: &str, findings: &[Finding], who: &str) -> Vec<Action> {
+    let mut grouped: BTreeMap<(ActionKind, String), (Subject, Vec<&Finding>)> = BTreeMap::new();
+    for f in findings {
+        for (kind, target) in remedies(f) {
+            grouped.entry((kind, subject_key(&target))).or_insert_with(|| (target, Vec::new())).1.push(f);
+        }
+    }
+    let now = chrono::Utc::now();
+    grouped
+        .into_iter()
+        .map(|((kind, key), (target, fs))| {
+            let id = uuid::Uuid::new_v5(&ACTION_NAMESPACE, format!("{campaign}\0{}\0{key}", kind_str(kind)).as_bytes());
+            let mut summaries: Vec<&str> = fs.iter().map(|f| f.summary.as_str()).collect();
+            summaries.sort_unstable();
+            summaries.dedup();
+            Action {
+                id: format!("course-of-action--{id}"),
+                campaign: campaign.to_string(),
+                kind,
+                target,
+                state: ActionState::Proposed,
+                proposed_by: who.to_string(),
+                approved_by: None,
+                reason: summaries.join("; "),
+                findings: fs.iter().map(|f| f.id.clone()).collect(),
+                created: now,
+                updated: now,
+            }
+        })
+        .collect()
+}
+
+/// Who may approve what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// A destructive action (disable, quarantine) needs an approver other than its
+    /// proposer.
+    pub two_person: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy { two_person: true }
+    }
+}
+
+/// Approves an action under the policy; the approval is an audit event.
+pub fn approve(
+    store: &Store,
+    id: &str,
+    approver: &str,
+    policy: Policy,
+) -> Result<takedown_store::StoredAction, ActError> {
+    let Some(stored) = store.action(id)? else {
+        return Err(takedown_store::StoreError::NoAction(id.to_string()).into());
+    };
+    let a = &stored.action;
+    if policy.two_person && a.kind.is_destructive() && a.proposed_by == approver {
+        return Err(ActError::TwoPerson { id: a.id.clone(), proposer: a.proposed_by.clone() });
+    }
+    Ok(store.move_action(
+        &a.id,
+        Transition {
+            to: ActionState::Approved,
+            who: approver,
+            approver: Some(approver),
+            result: None,
+            detail: serde_json::json!({ "two_person": policy.two_person, "destructive": a.kind.is_destructive() }),
+        },
+    )?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use takedown_model::{Campaign, Tlp};
+
+    fn finding(id: &str, subject: Subject, detector: &str) -> Finding {
+        Finding {
+            id: id.into(),
+            campaign: None,
+            subject,
+            indicator: None,
+            detector: detector.into(),
+            summary: format!("seen by {detector}"),
+            evidence: vec![],
+            observed_at: chrono::Utc::now(),
+            tlp: None,
+        }
+    }
+
+    fn findings() -> Vec<Finding> {
+        vec![
+            finding("s1", Subject::File { host: Some("ws1".into()), path: "/x".into(), sha256: None }, "sweep.hash"),
+            finding("s2", Subject::Account { platform: Some("scim".into()), id: "u1".into() }, "accounts.judged"),
+            finding("s3", Subject::Account { platform: None, id: "u2".into() }, "accounts.rank"),
+            finding(
+                "s4",
+                Subject::Person { id: "p1".into(), email: Some("p1@example.org".into()) },
+                "accounts.exposure",
+            ),
+            finding("s5", Subject::Endpoint { ip: "10.0.0.5".into(), port: Some(445) }, "net.smb1"),
+            finding("s6", Subject::Endpoint { ip: "203.0.113.7".into(), port: Some(443) }, "net.c2"),
+            finding("s7", Subject::Endpoint { ip: "203.0.113.7".into(), port: Some(80) }, "net.c2"),
+        ]
+    }
+
+    #[test]
+    fn each_kind_is_planned_once_per_target() {
+        let plan = plan("zinc", &findings(), "alice");
+        let kinds: Vec<(ActionKind, String)> = plan.iter().map(|a| (a.kind, subject_key(&a.target))).collect();
+        assert_eq!(
+            kinds,
+            [
+                (ActionKind::Quarantine, "file:ws1:/x".to_string()),
+                (ActionKind::DisableAccount, "account:scim:u1".to_string()),
+                (ActionKind::Notify, "person:p1".to_string()),
+                (ActionKind::Harden, "endpoint:10.0.0.5:445".to_string()),
+                (ActionKind::Block, "endpoint:203.0.113.7".to_string()),
+            ]
+        );
+        // The unjudged account (ranked only) is not disabled; both C2 findings back one block.
+        assert_eq!(plan[4].findings, ["s6", "s7"]);
+        assert_eq!(
+            plan,
+            super::plan("zinc", &findings(), "alice")
+                .into_iter()
+                .map(|mut a| {
+                    a.created = plan[0].created;
+                    a.updated = plan[0].updated;
+                    a
+                })
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn destructive_actions_need_a_second_person() {
+        let store = Store::open_in_memory().unwrap();
+        let c = Campaign {
+            id: "grouping--1".into(),
+            name: "zinc".into(),
+            actor: None,
+            description: None,
+            tlp: Tlp::Amber,
+            created: chrono::Utc::now(),
+        };
+        store.create_campaign(&c, "alice").unwrap();
+        let actions = plan("zinc", &findings(), "alice");
+        store.propose_actions("zinc", &actions, "alice").unwrap();
+        let disable = actions.iter().find(|a| a.kind == ActionKind::DisableAccount).unwrap();
+        let notify = actions.iter().find(|a| a.kind == ActionKind::Notify).unwrap();
+        let err = approve(&store, &disable.id, "alice", Policy::default()).unwrap_err();
+        assert!(matches!(err, ActError::TwoPerson { .. }), "{err}");
+        assert_eq!(store.action(&disable.id).unwrap().unwrap().action.state, ActionState::Proposed);
+        approve(&store, &disable.id, "bob", Policy::default()).unwrap();
+        // Not destructive: the proposer may approve it.
+        approve(&store, &notify.id, "alice", Policy::default()).unwrap();
+        approve(&store, &disable.id, "alice", Policy { two_person: false }).unwrap_err();
+        // already approved
+    }
+}
