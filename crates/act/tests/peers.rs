@@ -1,0 +1,287 @@
+//! The connectors against real peers on 127.0.0.1, started by `.ci/setup.d/60-act.sh`:
+//! scim2-server (TAKEDOWN_SCIM_URL, TAKEDOWN_SCIM_TOKEN), aiosmtpd (TAKEDOWN_SMTP,
+//! TAKEDOWN_SMTP_MAILBOX), smbd with and without SMB1 (TAKEDOWN_SMB1_ON,
+//! TAKEDOWN_SMB1_OFF and their *_CONF files). Without them the tests skip; under
+//! TAKEDOWN_REQUIRE_PEERS they fail instead.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::time::Duration;
+use takedown_act::directory::AccountDirectory;
+use takedown_act::notice::{NoticeContext, Smtp};
+use takedown_act::plan::{approve, plan, Policy};
+use takedown_act::run::{run_approved, undo, Connectors};
+use takedown_act::scim::Scim;
+use takedown_act::smb::{self, Ms17010};
+use takedown_act::{ActError, Retry};
+use takedown_model::{ActionState, Campaign, Finding, Subject, Tlp};
+use takedown_store::Store;
+
+fn peer(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            let why = format!("{var} is not set (.ci/setup.d/60-act.sh starts the peer and sets it)");
+            if std::env::var_os("TAKEDOWN_REQUIRE_PEERS").is_some() {
+                panic!("TAKEDOWN_REQUIRE_PEERS is set, but {why}");
+            }
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+fn quick() -> Retry {
+    Retry { attempts: 3, first_delay: Duration::from_millis(50) }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+fn store_with(findings: &[Finding]) -> Store {
+    let store = Store::open_in_memory().unwrap();
+    let c = Campaign {
+        id: "grouping--9".into(),
+        name: "zinc".into(),
+        actor: Some("ZINC".into()),
+        description: None,
+        tlp: Tlp::Amber,
+        created: chrono::Utc::now(),
+    };
+    store.create_campaign(&c, "alice").unwrap();
+    store.record_findings("zinc", findings, "alice").unwrap();
+    let actions = plan("zinc", findings, "alice");
+    store.propose_actions("zinc", &actions, "alice").unwrap();
+    for a in &actions {
+        approve(&store, &a.id, "bob", Policy::default()).unwrap();
+    }
+    store
+}
+
+fn finding(subject: Subject, detector: &str) -> Finding {
+    Finding {
+        id: format!("sighting--{}", uuid::Uuid::new_v4()),
+        campaign: None,
+        subject,
+        indicator: None,
+        detector: detector.into(),
+        summary: format!("seen by {detector}"),
+        evidence: vec![],
+        observed_at: chrono::Utc::now(),
+        tlp: None,
+    }
+}
+
+fn notice_ctx() -> NoticeContext {
+    NoticeContext {
+        organisation: "Example Org".into(),
+        from: "security@example.org".into(),
+        accounts: vec!["@fake1".into()],
+    }
+}
+
+/// Creates a SCIM user directly (as the identity provider would have it).
+fn scim_user(url: &str, token: &str, name: &str) -> String {
+    let body = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "active": true });
+    let resp = ureq::post(&format!("{url}/Users"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/scim+json")
+        .send_string(&body.to_string())
+        .unwrap();
+    let v: Value = serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+fn scim_get(url: &str, token: &str, id: &str) -> Value {
+    let resp = ureq::get(&format!("{url}/Users/{id}")).set("Authorization", &format!("Bearer {token}")).call().unwrap();
+    serde_json::from_str(&resp.into_string().unwrap()).unwrap()
+}
+
+#[test]
+fn scim_disable_verify_undo_through_the_runner() {
+    let (Some(url), Some(token)) = (peer("TAKEDOWN_SCIM_URL"), peer("TAKEDOWN_SCIM_TOKEN")) else { return };
+    let user = scim_user(&url, &token, &unique("fake-"));
+    let store =
+        store_with(&[finding(Subject::Account { platform: Some("scim".into()), id: user.clone() }, "accounts.judged")]);
+    let scim = Scim::new(&url, Some(token.clone()), quick());
+    let c = Connectors { directory: Some(&scim), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].state, ActionState::Verified, "{}", out[0].detail);
+    // What the server holds, read independently of the connector.
+    assert_eq!(scim_get(&url, &token, &user)["active"], false);
+    // Running again finds nothing approved: the account is not flipped twice.
+    assert!(run_approved(&store, "zinc", "bob", &c).unwrap().is_empty());
+    let id = out[0].id.clone();
+    let undone = undo(&store, &id, "bob", &c).unwrap();
+    assert_eq!(undone.state, ActionState::Undone);
+    assert_eq!(scim_get(&url, &token, &user)["active"], true);
+    let verbs: Vec<String> = store.audit_events().unwrap().into_iter().map(|e| e.verb).collect();
+    for v in ["action.propose", "action.approved", "action.running", "action.done", "action.verified", "action.undone"]
+    {
+        assert!(verbs.iter().any(|x| x == v), "no {v} in {verbs:?}");
+    }
+}
+
+#[test]
+fn scim_disable_twice_changes_once_and_a_412_stops_undo() {
+    let (Some(url), Some(token)) = (peer("TAKEDOWN_SCIM_URL"), peer("TAKEDOWN_SCIM_TOKEN")) else { return };
+    let user = scim_user(&url, &token, &unique("fake-"));
+    let scim = Scim::new(&url, Some(token.clone()), quick());
+    let first = scim.disable(&user).unwrap();
+    let version_after = scim_get(&url, &token, &user)["meta"]["version"].clone();
+    let second = scim.disable(&user).unwrap();
+    assert_eq!(second["already_inactive"], true);
+    assert_eq!(scim_get(&url, &token, &user)["meta"]["version"], version_after, "a second disable wrote again");
+    // Someone changes the user on the server meanwhile.
+    let patch = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{ "op": "replace", "path": "displayName", "value": "changed" }] });
+    ureq::request("PATCH", &format!("{url}/Users/{user}"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/scim+json")
+        .send_string(&patch.to_string())
+        .unwrap();
+    let err = scim.enable(&user, &first).unwrap_err();
+    assert!(matches!(err, ActError::Conflict(_)), "{err}");
+    assert!(err.to_string().contains("412") && err.to_string().contains("undo stopped"), "{err}");
+    assert_eq!(scim_get(&url, &token, &user)["active"], false, "the undo must not have gone through");
+}
+
+#[test]
+fn scim_wrong_token_is_a_clear_error() {
+    let (Some(url), Some(_)) = (peer("TAKEDOWN_SCIM_URL"), peer("TAKEDOWN_SCIM_TOKEN")) else { return };
+    let scim = Scim::new(&url, Some("wrong".into()), quick());
+    let err = scim.disable("nobody").unwrap_err().to_string();
+    assert!(err.contains("401") && err.contains("bearer token"), "{err}");
+}
+
+#[test]
+fn scim_unreachable_fails_the_action_after_retries() {
+    // A port nothing listens on: bind one, then drop it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = store_with(&[finding(Subject::Account { platform: None, id: "u1".into() }, "accounts.confirmed")]);
+    let scim = Scim::new(&format!("http://127.0.0.1:{port}/v2"), None, quick());
+    let c = Connectors { directory: Some(&scim), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap();
+    assert_eq!(out[0].state, ActionState::Failed);
+    assert!(out[0].detail.contains("after 3 attempt(s)"), "{}", out[0].detail);
+}
+
+fn mailbox_messages_to(mailbox: &str, address: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        let Ok(rd) = std::fs::read_dir(std::path::Path::new(mailbox).join(sub)) else { continue };
+        for e in rd.flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if text.contains(address) {
+                out.push(text);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn smtp_notice_arrives_once_even_when_run_twice() {
+    let (Some(smtp), Some(mailbox)) = (peer("TAKEDOWN_SMTP"), peer("TAKEDOWN_SMTP_MAILBOX")) else { return };
+    let (host, port) = smtp.rsplit_once(':').unwrap();
+    let email = format!("{}@example.org", unique("person-"));
+    let person = Subject::Person { id: unique("p-"), email: Some(email.clone()) };
+    let store = store_with(&[finding(person.clone(), "accounts.exposure")]);
+    let mailer = Smtp::new(host, port.parse().unwrap());
+    let c = Connectors { directory: None, mailer: Some(&mailer), vault: None, notice: notice_ctx(), retry: quick() };
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap();
+    assert_eq!(out[0].state, ActionState::Verified, "{}", out[0].detail);
+    // A second campaign run (the action approved again after a failure elsewhere,
+    // or a second plan) must not send again: the key is per person and campaign.
+    let Subject::Person { id, .. } = &person else { unreachable!() };
+    let again =
+        takedown_act::notice::send_once(&store, &mailer, "zinc", id, &email, None, &notice_ctx(), &quick(), "bob")
+            .unwrap();
+    assert!(matches!(again, takedown_act::notice::Sent::Before { .. }));
+    std::thread::sleep(Duration::from_millis(300));
+    let got = mailbox_messages_to(&mailbox, &email);
+    assert_eq!(got.len(), 1, "expected one message to {email} in {mailbox}");
+    let m = &got[0];
+    assert!(m.contains("multipart/alternative") && m.contains("text/html") && m.contains("text/plain"));
+    assert!(m.contains("two-step verification") && m.contains("@fake1"));
+    assert!(!m.contains("http://") && !m.contains("https://"), "a notice carries no links");
+    let notices = store.notices("zinc").unwrap();
+    assert_eq!((notices[0].state.as_str(), notices[0].attempts), ("sent", 1));
+    assert!(notices[0].last_result.as_deref().unwrap_or("").starts_with("250"), "{:?}", notices[0].last_result);
+}
+
+#[test]
+fn smtp_unreachable_is_retried_recorded_and_failed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = store_with(&[finding(
+        Subject::Person { id: "p9".into(), email: Some("p9@example.org".into()) },
+        "accounts.exposure",
+    )]);
+    let mailer = Smtp::new("127.0.0.1", port);
+    let c = Connectors { directory: None, mailer: Some(&mailer), vault: None, notice: notice_ctx(), retry: quick() };
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap();
+    assert_eq!(out[0].state, ActionState::Failed, "{}", out[0].detail);
+    let n = &store.notices("zinc").unwrap()[0];
+    assert_eq!((n.state.as_str(), n.attempts), ("failed", 3));
+    assert_eq!(store.deliveries(&n.idempotency_key).unwrap().len(), 3);
+}
+
+#[test]
+fn samba_with_nt1_accepts_smb1_and_with_smb2_refuses_it() {
+    let (Some(on), Some(off)) = (peer("TAKEDOWN_SMB1_ON"), peer("TAKEDOWN_SMB1_OFF")) else { return };
+    let yes = smb::check(&on).unwrap();
+    assert!(yes.smb1, "{yes:?}");
+    // Samba has no MS17-010 flaw: whatever it answers must not read as vulnerable.
+    assert_ne!(yes.ms17_010, Ms17010::Vulnerable, "{yes:?}");
+    let no = smb::check(&off).unwrap();
+    assert!(!no.smb1, "{no:?}");
+    assert_eq!(no.ms17_010, Ms17010::Unknown);
+    if let (Some(on_conf), Some(off_conf)) = (peer("TAKEDOWN_SMB1_ON_CONF"), peer("TAKEDOWN_SMB1_OFF_CONF")) {
+        assert!(takedown_act::harden::samba_min_protocol(on_conf.as_ref()).unwrap().smb1_allowed);
+        assert!(!takedown_act::harden::samba_min_protocol(off_conf.as_ref()).unwrap().smb1_allowed);
+    }
+}
+
+/// Answers like an unpatched Windows 7: accepts NT LM 0.12, an anonymous session
+/// and IPC$, and answers the PeekNamedPipe probe with STATUS_INSUFF_SERVER_RESOURCES.
+fn vulnerable_responder() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else { return };
+        for _ in 0..4 {
+            let Ok(req) = smb::read_message(&mut s) else { return };
+            let Some(q) = smb::parse_smb1(&req) else { return };
+            let (status, words): (u32, Vec<u8>) = match q.command {
+                // Dialect index 0, then the rest of a 17-word NT LM 0.12 answer.
+                0x72 => (0, [vec![0, 0, 3], vec![0; 31]].concat()),
+                0x73 => (0, vec![0xFF, 0, 0, 0, 0, 0]),
+                0x75 => (0, vec![0xFF, 0, 0, 0, 1, 0]),
+                0x25 => (smb::STATUS_INSUFF_SERVER_RESOURCES, vec![]),
+                _ => return,
+            };
+            let mut h = smb::header(q.command, if q.command == 0x75 { 2048 } else { q.tid }, 2049, 0);
+            h[5..9].copy_from_slice(&status.to_le_bytes());
+            h[9] = 0x98; // a reply
+            h.push((words.len() / 2) as u8);
+            h.extend_from_slice(&words);
+            h.extend_from_slice(&0u16.to_le_bytes());
+            if s.write_all(&smb::frame(&h)).is_err() {
+                return;
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_host_answering_0xc0000205_is_vulnerable() {
+    let addr = vulnerable_responder();
+    let r = smb::check(&addr).unwrap();
+    assert!(r.smb1);
+    assert_eq!(r.ms17_010, Ms17010::Vulnerable, "{r:?}");
+    assert!(r.evidence.iter().any(|e| e.contains("0xC0000205")), "{r:?}");
+}
