@@ -19,6 +19,12 @@ pub enum StoreError {
     NoAction(String),
     #[error("action {id} is {from} and cannot become {to} (proposed → approved → running → done/failed → verified → undone)")]
     BadTransition { id: String, from: &'static str, to: &'static str },
+    #[error("an organisation named {0:?} already exists")]
+    OrgExists(String),
+    #[error("no organisation named {0:?} (add it with `takedown org add NAME`, or see `takedown org list`)")]
+    NoOrg(String),
+    #[error("the system's random number source failed: {0}")]
+    Random(String),
     #[error("a stored finding could not be read back: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

@@ -20,12 +20,18 @@ mod error;
 mod finding;
 mod intel;
 mod migrate;
+mod org;
+mod token;
+mod visibility;
 
 pub use action::{kind_str, notice_key, Notice, StoredAction, Transition};
 pub use audit::{AuditReport, BrokenRow};
 pub use error::StoreError;
 pub use finding::subject_key;
 pub use intel::{ImportBatch, ImportHeader, ImportSummary, NewObject, StoredObject};
+pub use org::{Org, Role};
+pub use token::Principal;
+pub use visibility::{effective_level, may_see, Access, Standing};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

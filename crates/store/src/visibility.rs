@@ -1,0 +1,153 @@
+//! TLP 2.0, decided in one place for every read path (REST, TAXII, exports, the
+//! dashboard): who may see an object, given its marking, its owner, the sharing
+//! group it falls under and the named recipients of TLP:RED.
+
+use crate::{Store, StoreError};
+use std::collections::{BTreeMap, BTreeSet};
+use takedown_model::Tlp;
+
+/// How the viewer stands to one object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// The viewer is a member organisation (holds a valid token).
+    pub member: bool,
+    /// The viewer's organisation owns the object.
+    pub owner: bool,
+    /// The viewer's organisation is in the sharing group the object falls under.
+    pub in_group: bool,
+    /// The viewer's organisation is a named recipient of the object.
+    pub recipient: bool,
+}
+
+/// The rule itself. CLEAR: anyone with access. GREEN: every member organisation.
+/// AMBER: the owner and the sharing group. AMBER+STRICT: the owner only. RED: named
+/// recipients only (and the owner, who wrote it and names them).
+pub fn may_see(level: Tlp, s: Standing) -> bool {
+    match level {
+        Tlp::Clear | Tlp::Green => s.member,
+        Tlp::Amber => s.member && (s.owner || s.in_group),
+        Tlp::AmberStrict => s.member && s.owner,
+        Tlp::Red => s.member && (s.owner || s.recipient),
+    }
+}
+
+/// The level an object is treated as: its own marking, else its owner's default,
+/// else (no owner, no marking) AMBER+STRICT with nobody as owner, which shows it to
+/// no one: what is not marked and not owned does not leave the store.
+pub fn effective_level(marking: Option<Tlp>, owner_default: Option<Tlp>) -> Tlp {
+    marking.or(owner_default).unwrap_or(Tlp::AmberStrict)
+}
+
+/// What one organisation may see, loaded once per request.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// The viewer's organisation; `None` for no access at all.
+    pub org: Option<String>,
+    defaults: BTreeMap<String, Tlp>,
+    /// Owners of campaigns whose sharing group includes the viewer: their AMBER intel
+    /// reaches the viewer.
+    amber_from: BTreeSet<String>,
+    /// Campaign ids the viewer owns or shares.
+    campaigns: BTreeSet<String>,
+    /// Object ids the viewer is a named TLP:RED recipient of.
+    red_for: BTreeSet<String>,
+}
+
+impl Access {
+    /// Intel: AMBER reaches the owner and the organisations the owner shares a
+    /// campaign with.
+    pub fn object(&self, id: &str, marking: Option<Tlp>, owner: Option<&str>) -> bool {
+        let Some(viewer) = self.org.as_deref() else { return false };
+        let default = owner.and_then(|o| self.defaults.get(o).copied());
+        let is_owner = owner == Some(viewer);
+        let standing = Standing {
+            member: true,
+            owner: is_owner,
+            in_group: owner.is_some_and(|o| self.amber_from.contains(o)),
+            recipient: self.red_for.contains(id),
+        };
+        may_see(effective_level(marking, default), standing)
+    }
+
+    /// Something filed under a campaign (the campaign itself, a finding, an action):
+    /// AMBER reaches the campaign's owner and its sharing group. Unmarked items
+    /// take the campaign's level, which is their owner's default for that campaign.
+    pub fn campaign_item(&self, campaign_id: &str, owner: Option<&str>, id: &str, level: Tlp) -> bool {
+        let Some(viewer) = self.org.as_deref() else { return false };
+        let is_owner = owner == Some(viewer);
+        let standing = Standing {
+            member: true,
+            owner: is_owner,
+            in_group: self.campaigns.contains(campaign_id),
+            recipient: self.red_for.contains(id),
+        };
+        may_see(level, standing)
+    }
+}
+
+impl Store {
+    /// What `org` may see.
+    pub fn access(&self, org: &str) -> Result<Access, StoreError> {
+        self.require_org(org)?;
+        let defaults = self.orgs()?.into_iter().map(|o| (o.name, o.default_tlp)).collect();
+        let strings = |sql: &str| -> Result<BTreeSet<String>, StoreError> {
+            let mut stmt = self.conn.prepare(sql)?;
+            let rows = stmt.query_map([org], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        let amber_from = strings(
+            "SELECT DISTINCT o.org FROM campaign_shares s JOIN campaign_owners o ON o.campaign_id = s.campaign_id
+             WHERE s.org = ?1",
+        )?;
+        let mut campaigns = strings("SELECT campaign_id FROM campaign_shares WHERE org = ?1")?;
+        campaigns.extend(strings("SELECT campaign_id FROM campaign_owners WHERE org = ?1")?);
+        let red_for = strings("SELECT object_id FROM tlp_recipients WHERE org = ?1")?;
+        Ok(Access { org: Some(org.into()), defaults, amber_from, campaigns, red_for })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_for_every_level_and_standing() {
+        let nobody = Standing::default();
+        let member = Standing { member: true, ..nobody };
+        let owner = Standing { owner: true, ..member };
+        let group = Standing { in_group: true, ..member };
+        let recipient = Standing { recipient: true, ..member };
+        // (level, [nobody, member, owner, group, recipient])
+        let table = [
+            (Tlp::Clear, [false, true, true, true, true]),
+            (Tlp::Green, [false, true, true, true, true]),
+            (Tlp::Amber, [false, false, true, true, false]),
+            (Tlp::AmberStrict, [false, false, true, false, false]),
+            (Tlp::Red, [false, false, true, false, true]),
+        ];
+        for (level, expect) in table {
+            for (standing, want) in [nobody, member, owner, group, recipient].into_iter().zip(expect) {
+                assert_eq!(may_see(level, standing), want, "{level:?} {standing:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unmarked_follows_the_owner_and_unowned_unmarked_is_shown_to_none() {
+        assert_eq!(effective_level(None, Some(Tlp::Green)), Tlp::Green);
+        assert_eq!(effective_level(Some(Tlp::Red), Some(Tlp::Green)), Tlp::Red);
+        let store = Store::open_in_memory().unwrap();
+        store.add_org("a", Tlp::Green, "t").unwrap();
+        store.add_org("b", Tlp::Amber, "t").unwrap();
+        let a = store.access("a").unwrap();
+        assert!(a.object("x", None, Some("a")));
+        assert!(!a.object("x", None, Some("b")));
+        assert!(!a.object("x", None, None));
+        assert!(a.object("x", Some(Tlp::Clear), None));
+        store.add_recipient("x", "a", "t").unwrap();
+        assert!(store.access("a").unwrap().object("x", Some(Tlp::Red), Some("b")));
+        assert!(!store.access("a").unwrap().object("y", Some(Tlp::Red), Some("b")));
+        assert!(store.access("nobody").is_err());
+    }
+}
