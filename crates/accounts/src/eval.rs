@@ -4,6 +4,7 @@
 
 use crate::graph::{Graph, Node};
 use crate::seeds::Seeds;
+use crate::Method;
 
 /// SplitMix64: small, fixed and portable, so that a run is the same everywhere.
 #[derive(Debug, Clone)]
@@ -171,6 +172,119 @@ pub fn mean_std(xs: &[f64]) -> (f64, f64) {
     let m = xs.iter().sum::<f64>() / n;
     let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
     (m, v.sqrt())
+}
+
+/// One method's results over the repetitions of one setting.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MethodResult {
+    pub method: &'static str,
+    pub auc: Vec<f64>,
+    pub auc_mean: f64,
+    pub auc_std: f64,
+    /// Exposure recall per repetition, see [`exposure_recall`].
+    pub exposure: Vec<f64>,
+    pub exposure_mean: f64,
+}
+
+/// Results of the protocol at one attack-edge count.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SettingResult {
+    pub attack_edges: usize,
+    pub repetitions: u64,
+    pub methods: Vec<MethodResult>,
+}
+
+/// Runs the standard protocol at `attack` edges: `reps` repetitions, repetition `r`
+/// placing its attack edges with RNG seed `rng_seed + r` and drawing `k` seeds a side
+/// with `rng_seed + 1000 + r`.
+pub fn protocol(
+    region: &Region,
+    attack: usize,
+    reps: u64,
+    k: usize,
+    rng_seed: u64,
+    methods: &[Method],
+) -> SettingResult {
+    let mut per: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); methods.len()];
+    for rep in 0..reps {
+        let (graph, truth) = sybil_copy(region, attack, rng_seed.wrapping_add(rep));
+        let seeds = pick_seeds(&graph, &truth, k, rng_seed.wrapping_add(1000 + rep));
+        for (i, m) in methods.iter().enumerate() {
+            let scores = m.rank(&graph, &seeds);
+            per[i].0.push(auc_without_seeds(&scores, &truth, &seeds));
+            per[i].1.push(exposure_recall(&graph, &scores, &truth, &seeds));
+        }
+    }
+    let methods = methods
+        .iter()
+        .zip(per)
+        .map(|(m, (auc, exposure))| {
+            let (auc_mean, auc_std) = mean_std(&auc);
+            let (exposure_mean, _) = mean_std(&exposure);
+            MethodResult { method: m.name(), auc, auc_mean, auc_std, exposure, exposure_mean }
+        })
+        .collect();
+    SettingResult { attack_edges: attack, repetitions: reps, methods }
+}
+
+/// How well the exposure list built from a ranking finds the victims. The accounts
+/// judged fake are the fake seeds plus the first accounts of the ranking that are not
+/// seeds, as many as there are fake accounts that are not seeds (the size of the fake
+/// region is known in the protocol; in practice an analyst picks the cut). With `N`
+/// the number of real accounts that are endpoints of attack edges, the result is the
+/// share of them among the first `N` people of [`crate::exposure::exposed`].
+pub fn exposure_recall(graph: &Graph, scores: &[f64], truth: &Truth, seeds: &Seeds) -> f64 {
+    let n = graph.node_count();
+    let labels = seeds.labels(n);
+    let fakes_left = truth.fake.iter().filter(|&&f| f).count() - seeds.fake.len();
+    let mut judged = vec![false; n];
+    for &v in crate::order(graph, scores).iter().filter(|&&v| labels[v as usize] == 0).take(fakes_left) {
+        judged[v as usize] = true;
+    }
+    for &s in &seeds.fake {
+        judged[s as usize] = true;
+    }
+    let victims: Vec<bool> = (0..n as Node)
+        .map(|v| !truth.fake[v as usize] && graph.neighbours(v).iter().any(|&u| truth.fake[u as usize]))
+        .collect();
+    let total = victims.iter().filter(|&&x| x).count();
+    if total == 0 {
+        return 1.0;
+    }
+    let listed = crate::exposure::exposed(graph, &judged);
+    let found = listed.iter().take(total).filter(|e| graph.node(&e.id).is_some_and(|v| victims[v as usize])).count();
+    found as f64 / total as f64
+}
+
+/// A labelled graph as given (SybilSCAR's release format): `train` and `test` each
+/// hold two lines, the real ids on the first and the fake ids on the second.
+pub fn labelled(
+    graph: &Graph,
+    train: &[u8],
+    test: &[u8],
+    path: &std::path::Path,
+) -> crate::Result<(Seeds, Truth, Vec<bool>)> {
+    let lines = |bytes: &[u8]| -> crate::Result<(Vec<String>, Vec<String>)> {
+        let mut it = bytes.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace));
+        let real = crate::parse_ids(it.next().unwrap_or_default(), path)?;
+        let fake = crate::parse_ids(it.next().unwrap_or_default(), path)?;
+        Ok((real, fake))
+    };
+    let (train_real, train_fake) = lines(train)?;
+    let (test_real, test_fake) = lines(test)?;
+    let seeds = Seeds::resolve(graph, &train_fake, &train_real)?;
+    let n = graph.node_count();
+    let mut fake = vec![false; n];
+    let mut include = vec![false; n];
+    for (ids, is_fake) in [(&test_real, false), (&test_fake, true)] {
+        for id in ids {
+            if let Some(v) = graph.node(id) {
+                fake[v as usize] = is_fake;
+                include[v as usize] = true;
+            }
+        }
+    }
+    Ok((seeds, Truth { fake }, include))
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub enum Method {
     SybilRank,
     /// Baseline: SybilSCAR-D (INFOCOM 2017), both seed sets.
     SybilScar,
-    /// Ours: both seed sets over triangle-weighted edges (see [`triad`]).
+    /// Ours: both seed sets, local-rule propagation over triangle-weighted edges (see [`triad`]).
     Triad,
 }
 

@@ -1,6 +1,14 @@
 //! `triad`, our method: propagation from both seed sets over edges weighted by the
 //! triangles they close.
 //!
+//! The propagation is SybilSCAR's local rule (each account's residual probability of
+//! being fake is its prior plus the weighted mean of its friends'), with each edge
+//! weighted by its common neighbours instead of uniformly. An earlier version ran
+//! SybilRank's early-terminated walk from each seed set over the same weights and
+//! ranked by distrust minus trust ([`rank_walk`]); measured with `takedown accounts
+//! eval` (3 repetitions) the local rule was better at every attack-edge count
+//! (g = 1 000: 0.9997 vs 0.9987; 10 000: 0.9955 vs 0.9895; 50 000: 0.9746 vs 0.9715).
+//!
 //! Why triangles: a group that befriends real people at random gets edges into
 //! otherwise unrelated friend circles. Such an attack edge rarely has a common
 //! neighbour on both sides, whereas friendships inside a community close many
@@ -10,9 +18,7 @@
 //! fails because the cut is no longer sparse.
 //!
 //! Why both seed sets: SybilRank uses only the real seeds; here trust from real seeds
-//! and distrust from fake seeds run the same early-terminated, degree-normalised walk
-//! (SybilRank's, on the weighted graph) and an account is ranked by how much more
-//! distrust than trust reaches it. Victim down-weighting, as in Íntegro, comes out of
+//! and distrust from fake seeds both propagate. Victim down-weighting, as in Íntegro, comes out of
 //! the weights: a real account whose friendship with a fake closes no triangle passes
 //! almost nothing across it.
 
@@ -84,8 +90,15 @@ pub fn weighted_trust(graph: &Graph, w: &[f32], strength: &[f64], sources: &[u32
     t
 }
 
-/// Scores, higher = more likely fake.
+/// Scores, higher = more likely fake: the posterior probability of being fake.
 pub fn rank(graph: &Graph, seeds: &Seeds) -> Vec<f64> {
+    let w = triangle_weights(graph);
+    crate::sybilscar::propagate(graph, seeds, Some(&w)).into_iter().map(|x| x + 0.5).collect()
+}
+
+/// The earlier variant: early-terminated walks from each seed set over the weights,
+/// distrust minus trust.
+pub fn rank_walk(graph: &Graph, seeds: &Seeds) -> Vec<f64> {
     let w = triangle_weights(graph);
     rank_with_weights(graph, seeds, &w)
 }
