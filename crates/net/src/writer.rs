@@ -103,3 +103,137 @@ pub fn nbss(message: &[u8]) -> Vec<u8> {
     v.extend_from_slice(message);
     v
 }
+
+/// One TCP conversation being written: keeps the sequence numbers.
+#[derive(Debug)]
+pub struct Conversation {
+    client: ([u8; 4], u16, u32),
+    server: ([u8; 4], u16, u32),
+    pub frames: Vec<Vec<u8>>,
+}
+
+impl Conversation {
+    /// Opens a connection with the three-way handshake.
+    pub fn open(client: [u8; 4], cport: u16, server: [u8; 4], sport: u16) -> Self {
+        let mut c = Conversation { client: (client, cport, 1000), server: (server, sport, 5000), frames: Vec::new() };
+        let (cs, ss) = (c.client.2, c.server.2);
+        c.frames.push(ethernet_ipv4_tcp(client, server, cport, sport, cs, 0x02, &[]));
+        c.frames.push(ethernet_ipv4_tcp(server, client, sport, cport, ss, 0x12, &[]));
+        c.client.2 += 1;
+        c.server.2 += 1;
+        c.frames.push(ethernet_ipv4_tcp(client, server, cport, sport, c.client.2, 0x10, &[]));
+        c
+    }
+
+    /// The client sends `payload` (one segment).
+    pub fn to_server(&mut self, payload: &[u8]) {
+        let (a, p, s) = self.client;
+        self.frames.push(ethernet_ipv4_tcp(a, self.server.0, p, self.server.1, s, 0x18, payload));
+        self.client.2 = s.wrapping_add(payload.len() as u32);
+    }
+
+    /// The server sends `payload` (one segment).
+    pub fn to_client(&mut self, payload: &[u8]) {
+        let (a, p, s) = self.server;
+        self.frames.push(ethernet_ipv4_tcp(a, self.client.0, p, self.client.1, s, 0x18, payload));
+        self.server.2 = s.wrapping_add(payload.len() as u32);
+    }
+}
+
+/// The demo's capture, built from MS-CIFS and the public DoublePulsar analyses:
+/// 192.0.2.66 checks 192.0.2.10 for MS17-010 (PeekNamedPipe FID 0 on IPC$,
+/// answered STATUS_INSUFF_SERVER_RESOURCES), sends an EternalBlue-like NT
+/// Transact of 66512 bytes continued by Trans2 Secondary (answered
+/// STATUS_INVALID_PARAMETER), then a DoublePulsar ping answered with Multiplex
+/// ID + 0x10; 192.0.2.10 then looks up a kill-switch domain; 192.0.2.20 browses
+/// a share on 192.0.2.10 as any client does and looks up an ordinary name.
+pub fn demo_capture(kill_switch_domain: &str) -> io::Result<Vec<u8>> {
+    use crate::smb1::build::*;
+    use crate::smb1::*;
+    let attacker = [192, 0, 2, 66];
+    let victim = [192, 0, 2, 10];
+    let client = [192, 0, 2, 20];
+    let resolver = [192, 0, 2, 53];
+    let mut frames = Vec::new();
+
+    let mut c = Conversation::open(client, 50100, victim, 445);
+    c.to_server(&nbss(&message(COM_NEGOTIATE, 0, false, 0, 1, &[], b"\x02NT LM 0.12\0")));
+    c.to_client(&nbss(&message(COM_NEGOTIATE, 0, true, 0, 1, &[0; 34], &[])));
+    c.to_server(&nbss(&tree_connect(2, "\\\\192.0.2.10\\IPC$")));
+    c.to_client(&nbss(&message(COM_TREE_CONNECT_ANDX, 0, true, 2048, 2, &[0xff, 0, 0, 0, 0, 0], &[])));
+    // A share listing: a Transaction on \PIPE\LANMAN (NetShareEnum, function 0).
+    let w = trans_words(19, 0, 0, (19, 0), &[]);
+    let mut lanman = vec![0u8];
+    lanman.extend("\\PIPE\\LANMAN\0".encode_utf16().flat_map(u16::to_le_bytes));
+    lanman.extend_from_slice(&[0; 19]);
+    c.to_server(&nbss(&message(COM_TRANSACTION, 0, false, 2048, 3, &w, &lanman)));
+    c.to_client(&nbss(&message(COM_TRANSACTION, 0, true, 2048, 3, &[0; 20], &[0; 8])));
+    frames.extend(c.frames);
+
+    let mut a = Conversation::open(attacker, 49200, victim, 445);
+    a.to_server(&nbss(&message(COM_NEGOTIATE, 0, false, 0, 64, &[], b"\x02NT LM 0.12\0")));
+    a.to_client(&nbss(&message(COM_NEGOTIATE, 0, true, 0, 64, &[0; 34], &[])));
+    a.to_server(&nbss(&tree_connect(64, "\\\\192.0.2.10\\IPC$")));
+    a.to_client(&nbss(&message(COM_TREE_CONNECT_ANDX, 0, true, 2048, 64, &[0xff, 0, 0, 0, 0, 0], &[])));
+    let probe = trans_words(0, 0, 0, (0, 0), &[TRANS_PEEK_NMPIPE, 0]);
+    let mut pipe = vec![0u8];
+    pipe.extend("\\PIPE\\\0".encode_utf16().flat_map(u16::to_le_bytes));
+    a.to_server(&nbss(&message(COM_TRANSACTION, 0, false, 2048, 65, &probe, &pipe)));
+    a.to_client(&nbss(&message(COM_TRANSACTION, STATUS_INSUFF_SERVER_RESOURCES, true, 2048, 65, &[], &[])));
+    let nt = nt_trans_words(30, 66512, (30, 976), 0);
+    a.to_server(&nbss(&message(COM_NT_TRANSACT, 0, false, 2048, 66, &nt, &[0; 1006])));
+    a.to_client(&nbss(&message(COM_NT_TRANSACT, 0, true, 2048, 66, &[], &[])));
+    let mut disp = 976u16;
+    for _ in 0..3 {
+        let s = trans2_secondary_words(4096, 4096, disp);
+        a.to_server(&nbss(&message(COM_TRANSACTION2_SECONDARY, 0, false, 2048, 66, &s, &[0; 4096])));
+        disp += 4096;
+    }
+    a.to_client(&nbss(&message(COM_TRANSACTION2_SECONDARY, STATUS_INVALID_PARAMETER, true, 2048, 66, &[], &[])));
+    // DoublePulsar ping: Trans2 SESSION_SETUP, a timeout whose bytes sum to 0x23.
+    let ping = trans_words(12, 0, 0x0000_1023, (12, 0), &[TRANS2_SESSION_SETUP]);
+    a.to_server(&nbss(&message(COM_TRANSACTION2, 0, false, 2048, 0x41, &ping, &[0; 13])));
+    a.to_client(&nbss(&message(COM_TRANSACTION2, STATUS_NOT_IMPLEMENTED, true, 2048, 0x51, &[], &[])));
+    frames.extend(a.frames);
+
+    frames.push(ethernet(&ipv4_udp(victim, resolver, 53001, 53, &crate::dns::build_query(0x1234, kill_switch_domain))));
+    frames.push(ethernet(&ipv4_udp(client, resolver, 53002, 53, &crate::dns::build_query(0x1235, "intranet.example"))));
+
+    let mut out = PcapWriter::new(Vec::new())?;
+    for (i, f) in frames.iter().enumerate() {
+        out.packet(1_494_806_400_000_000 + i as u64 * 1000, f)?;
+    }
+    Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{analyze_bytes, Options, Role};
+
+    #[test]
+    fn demo_capture_verdicts() {
+        let domain = "www.iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.com";
+        let report = analyze_bytes(
+            "demo.pcap",
+            &demo_capture(domain).expect("writes"),
+            Options { kill_switch_domains: vec![domain.into()] },
+        )
+        .expect("reads");
+        let roles = |ip: &str| report.hosts.iter().find(|h| h.ip.to_string() == ip).map(|h| h.roles.clone());
+        assert_eq!(roles("192.0.2.66"), Some(vec![Role::Attacker]));
+        assert_eq!(roles("192.0.2.10"), Some(vec![Role::Exploited, Role::Implanted, Role::Vulnerable]));
+        assert_eq!(roles("192.0.2.20"), Some(vec![Role::Clean]));
+        assert_eq!(roles("192.0.2.53"), Some(vec![Role::Clean]));
+        let dp =
+            report.hosts.iter().flat_map(|h| &h.evidence).find(|e| e.detector == "doublepulsar_reply").expect("dp");
+        assert_eq!(dp.fields.get("reply_mid").map(String::as_str), Some("81 (0x51)"));
+    }
+
+    #[test]
+    fn without_intel_the_lookup_is_not_judged() {
+        let report =
+            analyze_bytes("demo.pcap", &demo_capture("a.example").expect("writes"), Options::default()).expect("reads");
+        assert!(report.hosts.iter().flat_map(|h| &h.evidence).all(|e| e.detector != "killswitch_lookup"));
+    }
+}
