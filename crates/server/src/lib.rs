@@ -1,2 +1,87 @@
-//! The server: TAXII 2.1 for partners, a REST API and a dashboard, TLP 2.0 on every read path.
+//! The server: TAXII 2.1 for partners and a REST API, with TLP 2.0 enforced on every
+//! read path by the store's one visibility rule.
+//!
+//! [`app`] builds the router (tested with `tower::ServiceExt::oneshot`); [`serve`]
+//! runs it on a listener until Ctrl-C or SIGTERM, finishing requests in flight.
 #![forbid(unsafe_code)]
+
+mod auth;
+mod error;
+mod openapi;
+mod rest;
+mod stix;
+mod taxii;
+
+pub use error::ApiError;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use std::sync::{Arc, Mutex};
+use takedown_store::Store;
+
+/// The largest request body accepted (a TAXII envelope of objects to add).
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// What every handler shares: the store (SQLite serialises access anyway).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    store: Arc<Mutex<Store>>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> AppState {
+        AppState { store: Arc::new(Mutex::new(store)) }
+    }
+
+    /// Runs `f` on the store off the async threads.
+    pub(crate) async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock leaves the connection usable: SQLite
+            // rolls back an unfinished transaction when it is dropped.
+            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+}
+
+/// The whole service: TAXII under `/taxii2/`, REST under `/api/v1/`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(taxii::routes())
+        .merge(rest::routes())
+        .fallback(|| async { ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM; requests in flight finish.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

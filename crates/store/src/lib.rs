@@ -31,7 +31,7 @@ pub use finding::subject_key;
 pub use intel::{ImportBatch, ImportHeader, ImportSummary, NewObject, StoredObject};
 pub use org::{Org, Role};
 pub use token::Principal;
-pub use visibility::{effective_level, may_see, Access, Standing};
+pub use visibility::{effective_level, may_see, Access, ObjectFilter, Standing, VersionRow};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

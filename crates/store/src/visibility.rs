@@ -106,6 +106,145 @@ impl Store {
     }
 }
 
+/// Which object versions a TAXII or REST reader asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectFilter {
+    pub types: Vec<String>,
+    pub ids: Vec<String>,
+    /// `last` (the default when empty), `first`, `all` or `modified` timestamps (any
+    /// RFC 3339 form; compared as instants).
+    pub versions: Vec<String>,
+    /// Only versions added strictly after this instant (RFC 3339).
+    pub added_after: Option<String>,
+}
+
+/// One stored version with when it was added, for paging.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRow {
+    /// Insertion order: the paging cursor.
+    pub row: i64,
+    pub id: String,
+    pub type_: String,
+    /// As stored (nanoseconds, sortable).
+    pub modified: String,
+    /// When the import that brought it committed (RFC 3339, milliseconds).
+    pub date_added: String,
+    pub tlp: Option<Tlp>,
+    pub org: Option<String>,
+    pub json: String,
+}
+
+fn instant(text: &str, precision: chrono::SecondsFormat) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.to_utc().to_rfc3339_opts(precision, true))
+}
+
+impl Store {
+    /// Up to `limit` versions that `access` may see and `filter` selects, in the order
+    /// they were added, after the cursor `after_row`; and whether more follow. A
+    /// filter value that cannot match (a version that is not a timestamp) selects
+    /// nothing rather than everything.
+    pub fn visible_versions(
+        &self,
+        access: &Access,
+        filter: &ObjectFilter,
+        after_row: i64,
+        limit: usize,
+    ) -> Result<(Vec<VersionRow>, bool), StoreError> {
+        let mut sql = String::from(
+            "SELECT s.row_id, s.id, s.type, s.modified, i.at, s.tlp, s.org, s.object FROM stix_objects s
+             JOIN imports i ON i.import_id = s.import_id WHERE s.row_id > ?",
+        );
+        let mut args: Vec<String> = Vec::new();
+        let list = |sql: &mut String, column: &str, values: &[String], args: &mut Vec<String>| {
+            if !values.is_empty() {
+                sql.push_str(&format!(" AND {column} IN ({})", vec!["?"; values.len()].join(",")));
+                args.extend(values.iter().cloned());
+            }
+        };
+        list(&mut sql, "s.type", &filter.types, &mut args);
+        list(&mut sql, "s.id", &filter.ids, &mut args);
+        if let Some(after) = &filter.added_after {
+            // Stored as milliseconds; an instant given in any precision compares as one.
+            sql.push_str(" AND i.at > ?");
+            args.push(instant(after, chrono::SecondsFormat::Millis).unwrap_or_else(|| "9999".into()));
+        }
+        let versions: Vec<&str> = if filter.versions.is_empty() {
+            vec!["last"]
+        } else {
+            filter.versions.iter().map(|v| v.as_str()).collect()
+        };
+        if !versions.contains(&"all") {
+            let mut alternatives = Vec::new();
+            for v in versions {
+                match v {
+                    "last" => alternatives.push("s.is_current = 1".to_string()),
+                    "first" => alternatives
+                        .push("s.modified = (SELECT MIN(f.modified) FROM stix_objects f WHERE f.id = s.id)".into()),
+                    other => {
+                        alternatives.push("s.modified = ?".into());
+                        args.push(instant(other, chrono::SecondsFormat::Nanos).unwrap_or_default());
+                    }
+                }
+            }
+            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+        }
+        sql.push_str(" ORDER BY s.row_id LIMIT 2000");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut out = Vec::new();
+        let mut cursor = after_row;
+        loop {
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&cursor];
+            params.extend(args.iter().map(|a| a as &dyn rusqlite::ToSql));
+            let rows = stmt.query_map(params.as_slice(), |r| {
+                let tlp: Option<String> = r.get(5)?;
+                Ok(VersionRow {
+                    row: r.get(0)?,
+                    id: r.get(1)?,
+                    type_: r.get(2)?,
+                    modified: r.get(3)?,
+                    date_added: r.get(4)?,
+                    tlp: tlp.and_then(|t| t.parse().ok()),
+                    org: r.get(6)?,
+                    json: r.get(7)?,
+                })
+            })?;
+            let batch: Vec<VersionRow> = rows.collect::<Result<_, _>>()?;
+            let Some(last) = batch.last() else { return Ok((out, false)) };
+            cursor = last.row;
+            for row in batch {
+                if access.object(&row.id, row.tlp, row.org.as_deref()) {
+                    if out.len() == limit {
+                        return Ok((out, true));
+                    }
+                    out.push(row);
+                }
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Keeps a TAXII status resource (a JSON document) for the organisation that
+    /// added the objects.
+    pub fn save_taxii_status(&self, id: &str, org: &str, status: &str, detail: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO taxii_status (id, org, created, status, detail) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, detail = excluded.detail",
+            rusqlite::params![id, org, crate::now_text(), status, detail],
+        )?;
+        Ok(())
+    }
+
+    /// A status resource, only for the organisation that made it.
+    pub fn taxii_status(&self, id: &str, org: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row("SELECT detail FROM taxii_status WHERE id = ?1 AND org = ?2", [id, org], |r| r.get(0))
+            .optional()?)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -1,0 +1,66 @@
+//! The OpenAPI 3 document of the REST API, served at `/api/v1/openapi.json`.
+
+use serde_json::{json, Value};
+
+fn errors() -> Value {
+    let error = json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    json!({ "400": error, "401": error, "403": error, "404": error })
+}
+
+fn op(summary: &str, params: Value, schema: Value) -> Value {
+    let mut responses = errors();
+    responses["200"] = json!({ "description": "ok", "content": { "application/json": { "schema": schema } } });
+    json!({ "get": { "summary": summary, "parameters": params, "responses": responses } })
+}
+
+fn name_param() -> Value {
+    json!([{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }])
+}
+
+fn list_of(key: &str, item: Value) -> Value {
+    json!({ "type": "object", "required": [key], "properties": { key: { "type": "array", "items": item } } })
+}
+
+/// The document; generated from the same route list the router serves.
+pub fn document() -> Value {
+    let campaign = json!({ "$ref": "#/components/schemas/Campaign" });
+    let any = json!({ "type": "object" });
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "takedown REST API", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "Campaigns, findings, actions, audit and intel, filtered by TLP 2.0 for the token's organisation." },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "paths": {
+            "/api/v1/campaigns": op("Campaigns this organisation may see", json!([]), list_of("campaigns", campaign.clone())),
+            "/api/v1/campaigns/{name}": op("One campaign", name_param(), campaign),
+            "/api/v1/campaigns/{name}/findings": op("Its findings", name_param(), list_of("findings", any.clone())),
+            "/api/v1/campaigns/{name}/actions": op("Its actions", name_param(), list_of("actions", any.clone())),
+            "/api/v1/campaigns/{name}/audit": op("Its audit trail", name_param(), list_of("events", json!({ "$ref": "#/components/schemas/AuditEvent" }))),
+            "/api/v1/intel": op("Intel objects, paged", json!([
+                { "name": "type", "in": "query", "schema": { "type": "string" } },
+                { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } },
+                { "name": "after", "in": "query", "schema": { "type": "integer", "minimum": 0 } }
+            ]), json!({ "type": "object", "required": ["objects"], "properties": {
+                "objects": { "type": "array", "items": any.clone() },
+                "next": { "type": "integer", "nullable": true } } })),
+            "/api/v1/intel/{id}": op("One intel object (its current version)", json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]), any.clone()),
+            "/api/v1/export": op("Everything visible as one STIX 2.1 bundle", json!([]), json!({ "type": "object", "required": ["type", "id", "objects"], "properties": {
+                "type": { "type": "string", "enum": ["bundle"] }, "id": { "type": "string" }, "objects": { "type": "array", "items": any } } })),
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Error": { "type": "object", "required": ["title"], "properties": { "title": { "type": "string" }, "http_status": { "type": "string" } } },
+                "Campaign": { "type": "object", "required": ["id", "name", "tlp", "created"], "properties": {
+                    "id": { "type": "string" }, "name": { "type": "string" },
+                    "actor": { "type": "string", "nullable": true }, "description": { "type": "string", "nullable": true },
+                    "tlp": { "type": "string", "enum": ["clear", "green", "amber", "amber+strict", "red"] },
+                    "created": { "type": "string" }, "owner": { "type": "string", "nullable": true } } },
+                "AuditEvent": { "type": "object", "required": ["seq", "at", "actor", "verb", "object", "hash"], "properties": {
+                    "seq": { "type": "integer" }, "at": { "type": "string" }, "actor": { "type": "string" },
+                    "verb": { "type": "string" }, "object": { "type": "string" }, "hash": { "type": "string" } } }
+            }
+        }
+    })
+}

@@ -1,0 +1,249 @@
+//! REST under `/api/v1`: campaigns with their findings, actions and audit trail,
+//! intel, and a STIX export; each read filtered by the same TLP rule as TAXII.
+
+use crate::auth::principal;
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use takedown_model::{Campaign, Tlp};
+use takedown_store::{Access, ObjectFilter, Store};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(|| async { Json(crate::openapi::document()) }))
+        .route("/api/v1/campaigns", get(campaigns))
+        .route("/api/v1/campaigns/{name}", get(campaign))
+        .route("/api/v1/campaigns/{name}/findings", get(findings))
+        .route("/api/v1/campaigns/{name}/actions", get(actions))
+        .route("/api/v1/campaigns/{name}/audit", get(audit))
+        .route("/api/v1/intel", get(intel))
+        .route("/api/v1/intel/{id}", get(intel_object))
+        .route("/api/v1/export", get(export))
+}
+
+/// A campaign as REST shows it.
+pub(crate) fn campaign_json(c: &Campaign, owner: Option<&str>) -> Value {
+    json!({
+        "id": c.id, "name": c.name, "actor": c.actor, "description": c.description,
+        "tlp": c.tlp.as_str(), "created": c.created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "owner": owner,
+    })
+}
+
+/// The campaigns `access` may see, with their owners, by name.
+pub(crate) fn visible_campaigns(store: &Store, access: &Access) -> Result<Vec<(Campaign, Option<String>)>, ApiError> {
+    let mut out = Vec::new();
+    for c in store.campaigns()? {
+        let owner = store.campaign_owner(&c.id)?;
+        if access.campaign_item(&c.id, owner.as_deref(), &c.id, c.tlp) {
+            out.push((c, owner));
+        }
+    }
+    Ok(out)
+}
+
+/// One campaign, or 404 whether it is missing or hidden (so that its existence
+/// does not leak either).
+pub(crate) fn visible_campaign(
+    store: &Store,
+    access: &Access,
+    name: &str,
+) -> Result<(Campaign, Option<String>), ApiError> {
+    visible_campaigns(store, access)?.into_iter().find(|(c, _)| c.name == name).ok_or(ApiError::NotFound)
+}
+
+/// The campaign's findings the viewer may see: unmarked ones take the campaign's level.
+pub(crate) fn visible_findings(
+    store: &Store,
+    access: &Access,
+    c: &Campaign,
+    owner: Option<&str>,
+) -> Result<Vec<takedown_model::Finding>, ApiError> {
+    Ok(store
+        .findings(&c.name)?
+        .into_iter()
+        .filter(|f| access.campaign_item(&c.id, owner, &f.id, f.tlp.unwrap_or(c.tlp)))
+        .collect())
+}
+
+/// The audit events about a campaign: those naming it, its id, or one of its actions.
+pub(crate) fn campaign_audit(store: &Store, c: &Campaign) -> Result<Vec<takedown_model::AuditEvent>, ApiError> {
+    let action_ids: Vec<String> =
+        store.actions(&c.name).map(|a| a.into_iter().map(|a| a.action.id).collect()).unwrap_or_default();
+    Ok(store
+        .audit_events()?
+        .into_iter()
+        .filter(|e| e.object == c.name || e.detail.contains(&c.id) || action_ids.iter().any(|id| &e.object == id))
+        .collect())
+}
+
+async fn campaigns(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state
+        .with(move |store| {
+            let access = store.access(&p.org)?;
+            let list: Vec<Value> =
+                visible_campaigns(store, &access)?.iter().map(|(c, o)| campaign_json(c, o.as_deref())).collect();
+            Ok(Json(json!({ "campaigns": list })))
+        })
+        .await
+}
+
+async fn campaign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state
+        .with(move |store| {
+            let access = store.access(&p.org)?;
+            let (c, owner) = visible_campaign(store, &access, &name)?;
+            Ok(Json(campaign_json(&c, owner.as_deref())))
+        })
+        .await
+}
+
+async fn findings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state
+        .with(move |store| {
+            let access = store.access(&p.org)?;
+            let (c, owner) = visible_campaign(store, &access, &name)?;
+            let list = visible_findings(store, &access, &c, owner.as_deref())?;
+            Ok(Json(json!({ "findings": list })))
+        })
+        .await
+}
+
+async fn actions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state
+        .with(move |store| {
+            let access = store.access(&p.org)?;
+            let (c, owner) = visible_campaign(store, &access, &name)?;
+            // Actions carry the campaign's level: they are its decisions.
+            let list: Vec<Value> = store
+                .actions(&c.name)?
+                .into_iter()
+                .filter(|a| access.campaign_item(&c.id, owner.as_deref(), &a.action.id, c.tlp))
+                .map(|a| serde_json::to_value(&a.action).unwrap_or(Value::Null))
+                .collect();
+            Ok(Json(json!({ "actions": list })))
+        })
+        .await
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state
+        .with(move |store| {
+            let access = store.access(&p.org)?;
+            let (c, _) = visible_campaign(store, &access, &name)?;
+            let events: Vec<Value> = campaign_audit(store, &c)?
+                .into_iter()
+                .map(|e| {
+                    json!({
+                        "seq": e.seq, "at": e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        "actor": e.actor, "verb": e.verb, "object": e.object, "hash": e.hash,
+                    })
+                })
+                .collect();
+            Ok(Json(json!({ "events": events })))
+        })
+        .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct IntelQuery {
+    #[serde(rename = "type")]
+    type_: Option<String>,
+    limit: Option<usize>,
+    after: Option<i64>,
+}
+
+async fn intel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<IntelQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let after = q.after.unwrap_or(0).max(0);
+    state
+        .with(move |store| {
+            let access = store.access(&p.org)?;
+            let filter = ObjectFilter { types: q.type_.into_iter().collect(), ..Default::default() };
+            let (rows, more) = store.visible_versions(&access, &filter, after, limit)?;
+            let next = if more { rows.last().map(|r| r.row) } else { None };
+            let objects: Vec<Value> = rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "id": r.id, "type": r.type_, "tlp": r.tlp.map(Tlp::as_str), "owner": r.org,
+                        "date_added": r.date_added, "object": serde_json::from_str::<Value>(&r.json).unwrap_or(Value::Null),
+                    })
+                })
+                .collect();
+            Ok(Json(json!({ "objects": objects, "next": next })))
+        })
+        .await
+}
+
+async fn intel_object(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state
+        .with(move |store| {
+            let access = store.access(&p.org)?;
+            let filter = ObjectFilter { ids: vec![id], ..Default::default() };
+            let (rows, _) = store.visible_versions(&access, &filter, 0, 1)?;
+            let row = rows.into_iter().next().ok_or(ApiError::NotFound)?;
+            serde_json::from_str(&row.json).map(Json).map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await
+}
+
+/// Every object the organisation may see, as one STIX 2.1 bundle.
+async fn export(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state
+        .with(move |store| {
+            let access = store.access(&p.org)?;
+            let mut objects = Vec::new();
+            let mut after = 0;
+            loop {
+                let (rows, more) = store.visible_versions(&access, &ObjectFilter::default(), after, 1000)?;
+                after = rows.last().map(|r| r.row).unwrap_or(after);
+                objects.extend(rows.iter().filter_map(|r| serde_json::from_str::<Value>(&r.json).ok()));
+                if !more {
+                    break;
+                }
+            }
+            Ok(Json(json!({
+                "type": "bundle",
+                "id": format!("bundle--{}", uuid::Uuid::new_v4()),
+                "objects": objects,
+            })))
+        })
+        .await
+}
