@@ -351,10 +351,14 @@ impl SmbConnection {
             ("parameter_displacement", s.param_displacement.to_string()),
             ("mid", mid.to_string()),
         ];
-        let summary = format!(
-            "{what} writing outside its transaction (data {}+{} of {})",
-            s.data_displacement, s.data_count, s.total_data
-        );
+        let summary = if detector == "eternalchampion" {
+            format!("{what} for a transaction already complete or sent in the same packet (race)")
+        } else {
+            format!(
+                "{what} writing outside its transaction (data {}+{} of {})",
+                s.data_displacement, s.data_count, s.total_data
+            )
+        };
         sink.report(
             self.client,
             Some(Role::Attacker),
