@@ -1,4 +1,4 @@
-//! The server: TAXII 2.1 for partners and a REST API, with TLP 2.0 enforced on every
+//! The server: TAXII 2.1 for partners, a REST API and a dashboard, with TLP 2.0 enforced on every
 //! read path by the store's one visibility rule.
 //!
 //! [`app`] builds the router (tested with `tower::ServiceExt::oneshot`); [`serve`]
@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod dashboard;
 mod error;
 mod openapi;
 mod rest;
@@ -26,11 +27,13 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     store: Arc<Mutex<Store>>,
+    /// Dashboard sessions by cookie value; they end when the server stops.
+    sessions: Arc<Mutex<std::collections::HashMap<String, dashboard::Session>>>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
-        AppState { store: Arc::new(Mutex::new(store)) }
+        AppState { store: Arc::new(Mutex::new(store)), sessions: Arc::default() }
     }
 
     /// Runs `f` on the store off the async threads.
@@ -55,6 +58,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(taxii::routes())
         .merge(rest::routes())
+        .merge(dashboard::routes())
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -63,6 +67,17 @@ pub fn app(state: AppState) -> Router {
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM; requests in flight finish.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
+}
+
+/// Binds `addr`, calls `ready` with the bound address, and serves until Ctrl-C or
+/// SIGTERM, on a runtime of its own (for callers without one, such as the CLI).
+pub fn run(addr: std::net::SocketAddr, store: Store, ready: impl FnOnce(std::net::SocketAddr)) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        ready(listener.local_addr()?);
+        serve(listener, AppState::new(store)).await
+    })
 }
 
 async fn shutdown_signal() {

@@ -84,7 +84,7 @@ fn world() -> World {
             subject: Subject::File { host: Some("ws-01".into()), path: format!("/{}", level.as_str()), sha256: None },
             indicator: None,
             detector: "sweep.hash".into(),
-            summary: format!("finding at {}", level.as_str()),
+            summary: format!("finding at {} here", level.as_str()),
             evidence: vec![Evidence::Note { text: "test".into() }],
             observed_at: chrono::Utc::now(),
             tlp: Some(*level),
@@ -136,6 +136,26 @@ fn ids_of(objects: &Value) -> impl Iterator<Item = String> + '_ {
     objects.as_array().into_iter().flatten().filter_map(|o| o["id"].as_str().map(str::to_string))
 }
 
+/// Logs in through the dashboard's form, with its CSRF cookie; the session cookie.
+async fn login(w: &World, token: &str) -> String {
+    let response = app(w.state.clone()).oneshot(Request::get("/ui/login").body(Body::empty()).unwrap()).await.unwrap();
+    let set = response.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    let csrf_cookie = set.split(';').next().unwrap().to_string();
+    let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+    let form = |csrf: &str| {
+        Request::post("/ui/login")
+            .header(header::COOKIE, &csrf_cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("token={token}&csrf={csrf}")))
+            .unwrap()
+    };
+    // A forged form (wrong CSRF token) is refused.
+    assert_eq!(app(w.state.clone()).oneshot(form("forged")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let response = app(w.state.clone()).oneshot(form(&csrf)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    response.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn every_tlp_level_on_every_read_path() {
     let w = world();
@@ -161,6 +181,15 @@ async fn every_tlp_level_on_every_read_path() {
         // The unmarked object follows its owner's default (AMBER).
         let unmarked = ids_of(&taxii["objects"]).any(|id| id == "malware--00000009-0000-4000-8000-000000000001");
         assert_eq!(unmarked, org == "msft" || org == "fb", "unmarked for {org}");
+        // The dashboard shows the same findings.
+        let cookie = login(&w, token).await;
+        let req = Request::get("/ui/campaigns/zinc").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+        let response = app(w.state.clone()).oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        let shown: Vec<Tlp> =
+            Tlp::ALL.into_iter().filter(|l| html.contains(&format!("finding at {} ", l.as_str()))).collect();
+        assert_eq!(shown, want, "dashboard findings for {org}");
         // The campaign is GREEN: all see it; its findings follow their own levels.
         let (status, _, findings) = call(&w, get("/api/v1/campaigns/zinc/findings", token)).await;
         assert_eq!(status, StatusCode::OK);
