@@ -1,10 +1,13 @@
-//! The standard protocol on a real honest region (ego-Facebook by default):
+//! The standard protocol on a real honest region (ego-Facebook by default), the same
+//! code as `takedown accounts eval` without the CLI's dependencies:
 //!
 //! `cargo run --release -p takedown-accounts --example eval -- EDGES [REPS] [G...]`
 //!
-//! Prints mean ± std of the AUC per attack-edge count and method.
+//! Prints mean ± std of the AUC (and the mean exposure recall) per attack-edge count
+//! and method, RNG seed 1000 as in the CLI's default. With `TAKEDOWN_LABELLED=DIR`
+//! also the AUC on a labelled graph (graph.txt, train.txt, test.txt).
 use std::path::PathBuf;
-use takedown_accounts::eval::{auc_without_seeds, mean_std, pick_seeds, sybil_copy, Region};
+use takedown_accounts::eval::{auc, labelled, protocol, Region};
 use takedown_accounts::{Graph, Method};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,22 +26,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("| g | {} |", Method::ALL.map(|m| m.name()).join(" | "));
     println!("|---|{}", "---|".repeat(Method::ALL.len()));
     for &attack in &gs {
-        let mut per: Vec<Vec<f64>> = vec![Vec::new(); Method::ALL.len()];
-        for rep in 0..reps {
-            let (graph, truth) = sybil_copy(&region, attack, 1000 + rep);
-            let seeds = pick_seeds(&graph, &truth, 100, 2000 + rep);
-            for (i, m) in Method::ALL.into_iter().enumerate() {
-                per[i].push(auc_without_seeds(&m.rank(&graph, &seeds), &truth, &seeds));
-            }
-        }
-        let cells: Vec<String> = per
+        let r = protocol(&region, attack, reps, 100, 1000, &Method::ALL);
+        let cells: Vec<String> = r
+            .methods
             .iter()
-            .map(|xs| {
-                let (m, s) = mean_std(xs);
-                format!("{m:.4} ± {s:.4}")
-            })
+            .map(|m| format!("{:.5} ± {:.5} [{:.3}]", m.auc_mean, m.auc_std, m.exposure_mean))
             .collect();
         println!("| {attack} | {} |", cells.join(" | "));
+    }
+    if let Some(dir) = std::env::var_os("TAKEDOWN_LABELLED").map(PathBuf::from) {
+        let (g, _) = Graph::from_file(&dir.join("graph.txt"))?;
+        let (seeds, truth, include) =
+            labelled(&g, &std::fs::read(dir.join("train.txt"))?, &std::fs::read(dir.join("test.txt"))?, &dir)?;
+        let cells: Vec<String> =
+            Method::ALL.iter().map(|m| format!("{:.5}", auc(&m.rank(&g, &seeds), &truth.fake, &include))).collect();
+        println!("| labelled | {} |", cells.join(" | "));
     }
     Ok(())
 }

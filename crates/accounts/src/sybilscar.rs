@@ -20,6 +20,11 @@ pub const TOLERANCE: f64 = 1e-3;
 
 /// Posterior residuals with per-entry homophily weights; `weights == None` is SybilSCAR-D.
 pub fn propagate(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> Vec<f64> {
+    propagate_rounds(graph, seeds, weights).0
+}
+
+/// [`propagate`] and the number of rounds it ran, for benchmarks (time per edge and round).
+pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> (Vec<f64>, usize) {
     let n = graph.node_count();
     let mut prior = vec![0.0f64; n];
     for &f in &seeds.fake {
@@ -30,7 +35,9 @@ pub fn propagate(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> Vec<f
     }
     let mut p = prior.clone();
     let mut next = vec![0.0f64; n];
+    let mut rounds = 0;
     for _ in 0..MAX_ROUNDS {
+        rounds += 1;
         next.par_iter_mut().enumerate().for_each(|(v, out)| {
             let nb = graph.neighbours(v as u32);
             let sum = match weights {
@@ -57,7 +64,7 @@ pub fn propagate(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> Vec<f
             break;
         }
     }
-    p
+    (p, rounds)
 }
 
 /// Scores, higher = more likely fake: the posterior probability of being fake.

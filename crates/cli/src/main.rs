@@ -51,6 +51,9 @@ enum Command {
     /// Check and read the audit trail.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Find the group's fake accounts in a social graph and the people they reached.
+    #[command(subcommand)]
+    Accounts(commands::accounts::AccountsCommand),
     /// A guided tour on a fresh temporary store.
     Demo(commands::demo::DemoArgs),
 }
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => commands::sweep::run(&ctx, args),
         Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd),
         Command::Audit(cmd) => commands::audit::run(&ctx, cmd),
+        Command::Accounts(cmd) => commands::accounts::run(&ctx, cmd),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     output::finish(result)

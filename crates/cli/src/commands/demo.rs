@@ -70,6 +70,8 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
     outln!();
     sweep_step(ctx, &db, dir.path())?;
     outln!();
+    super::demo_accounts::step()?;
+    outln!();
     outln!("Next: import more intel into ./takedown.db, for example MITRE ATT&CK:");
     outln!("  takedown intel import enterprise-attack.json");
     outln!("  takedown intel show \"HIDDEN COBRA\"");

@@ -1,0 +1,90 @@
+//! Speed on a synthetic R-MAT graph from a fixed seed: build time, time per edge and
+//! iteration of each method, adjacency bytes per edge. Peak memory comes from running
+//! it under `/usr/bin/time -v` (see `bench/accounts.sh`).
+//!
+//! `cargo run --release -p takedown-accounts --example bench -- EDGES [SCALE]`
+use std::time::Instant;
+use takedown_accounts::eval::Rng;
+use takedown_accounts::{sybilrank, sybilscar, triad, Graph, Node, Seeds};
+
+/// R-MAT (Chakrabarti, Zhan, Faloutsos 2004) with the Graph500 parameters
+/// a = 0.57, b = c = 0.19: a skewed degree distribution like a social graph's.
+fn rmat(scale: u32, edges: usize, seed: u64) -> Vec<(Node, Node)> {
+    let mut rng = Rng::new(seed);
+    (0..edges)
+        .map(|_| {
+            let (mut a, mut b) = (0u32, 0u32);
+            for _ in 0..scale {
+                let r = rng.below(100);
+                let (x, y) = if r < 57 {
+                    (0, 0)
+                } else if r < 76 {
+                    (0, 1)
+                } else if r < 95 {
+                    (1, 0)
+                } else {
+                    (1, 1)
+                };
+                a = a << 1 | x;
+                b = b << 1 | y;
+            }
+            (a, b)
+        })
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let m: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
+    // Average degree about 16 as in Graph500 unless the scale is given.
+    let scale: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(((m / 8) as f64).log2().ceil() as u32);
+    let threads = rayon::current_num_threads();
+    let t = Instant::now();
+    let edges = rmat(scale, m, 42);
+    let gen = t.elapsed();
+    let t = Instant::now();
+    let g = Graph::from_numbered(1usize << scale, &edges);
+    let build = t.elapsed();
+    drop(edges);
+    let e = g.edge_count();
+    println!(
+        "R-MAT scale {scale}, {m} generated edges ({:.1} s): {} accounts, {e} distinct undirected edges; CSR build {:.2} s; adjacency {:.2} bytes/edge; {threads} threads",
+        gen.as_secs_f64(),
+        g.node_count(),
+        build.as_secs_f64(),
+        g.adjacency_bytes() as f64 / e as f64
+    );
+    let pick = |off: u64| -> Vec<Node> {
+        let mut r = Rng::new(7 + off);
+        let mut v: Vec<Node> = (0..100).map(|_| r.below(g.node_count() as u64) as Node).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let fake = pick(0);
+    let real: Vec<Node> = pick(1).into_iter().filter(|x| fake.binary_search(x).is_err()).collect();
+    let seeds = Seeds { fake, real, ..Seeds::default() };
+    // Each adjacency entry (both directions of an edge) is read once per iteration.
+    let entries = (2 * e) as f64;
+    let report = |name: &str, secs: f64, iterations: usize| {
+        let ns = secs * 1e9 / (entries * iterations as f64);
+        println!(
+            "{name:<28} {secs:>8.2} s  {iterations:>3} iterations  {ns:>6.2} ns per entry-iteration  {:>6.2} core-ns",
+            ns * threads as f64
+        );
+    };
+    let t = Instant::now();
+    let k = sybilrank::iterations_for(g.node_count());
+    let _ = sybilrank::trust(&g, &seeds.real, k);
+    report("sybilrank", t.elapsed().as_secs_f64(), k);
+    let t = Instant::now();
+    let (_, rounds) = sybilscar::propagate_rounds(&g, &seeds, None);
+    report("sybilscar", t.elapsed().as_secs_f64(), rounds);
+    let t = Instant::now();
+    let w = triad::triangle_weights(&g);
+    let tri = t.elapsed().as_secs_f64();
+    println!("{:<28} {tri:>8.2} s  (once per graph)", "triad: triangle weights");
+    let t = Instant::now();
+    let (_, rounds) = sybilscar::propagate_rounds(&g, &seeds, Some(&w));
+    report("triad: propagation", t.elapsed().as_secs_f64(), rounds);
+}

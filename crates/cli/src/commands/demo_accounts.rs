@@ -1,0 +1,118 @@
+//! The accounts step of `takedown demo`: a small generated network with a planted
+//! group of fake profiles befriending real people; rank it, explain the top, and list
+//! the people to warn.
+
+use crate::outln;
+use crate::output::Style;
+use takedown_accounts::eval::Rng;
+use takedown_accounts::{evidence, exposure, Graph, Method, Seeds};
+
+/// Real people in friend circles, fakes in one tight group.
+const CIRCLES: usize = 8;
+const CIRCLE: usize = 12;
+const FAKES: usize = 10;
+/// Each fake befriends this many real people, chosen at random.
+const REACH: usize = 3;
+
+/// The network: `person-NN` real, `profile-NN` fake; a fixed RNG seed so that the
+/// demo reads the same every time.
+pub fn network() -> (Vec<(String, String)>, Vec<String>) {
+    let mut rng = Rng::new(2017);
+    let mut pairs = Vec::new();
+    let person = |i: usize| format!("person-{i:02}");
+    let profile = |i: usize| format!("profile-{i:02}");
+    for c in 0..CIRCLES {
+        let base = c * CIRCLE;
+        for a in 0..CIRCLE {
+            for b in a + 1..CIRCLE {
+                // Friend circles are dense but not complete.
+                if rng.below(10) < 6 {
+                    pairs.push((person(base + a), person(base + b)));
+                }
+            }
+        }
+        // Friendships between circles.
+        for _ in 0..CIRCLE {
+            let other = rng.below((CIRCLES * CIRCLE) as u64) as usize;
+            pairs.push((person(base + rng.below(CIRCLE as u64) as usize), person(other)));
+        }
+    }
+    for a in 0..FAKES {
+        for b in a + 1..FAKES {
+            if rng.below(10) < 7 {
+                pairs.push((profile(a), profile(b)));
+            }
+        }
+    }
+    let mut targets = Vec::new();
+    for f in 0..FAKES {
+        for _ in 0..REACH {
+            let t = person(rng.below((CIRCLES * CIRCLE) as u64) as usize);
+            pairs.push((profile(f), t.clone()));
+            targets.push(t);
+        }
+    }
+    targets.sort();
+    targets.dedup();
+    (pairs, targets)
+}
+
+pub fn step() -> anyhow::Result<()> {
+    let style = Style::stdout();
+    let (pairs, targets) = network();
+    let g = Graph::from_pairs(&pairs)?;
+    let fake_seeds = vec!["profile-00".to_string(), "profile-01".to_string()];
+    // One known real person in each friend circle, as an investigator would pick them.
+    let real_seeds: Vec<String> = (0..CIRCLES).map(|c| format!("person-{:02}", c * CIRCLE + 5)).collect();
+    let seeds = Seeds::resolve(&g, &fake_seeds, &real_seeds)?;
+    outln!("{}", style.bold("$ takedown accounts rank --edges friends.txt --fake-seeds fake.txt --real-seeds real.txt --scores scores.txt"));
+    outln!(
+        "A generated network: {} people in {CIRCLES} friend circles and a planted group of {FAKES} fake profiles, \
+         each befriending {REACH} people ({} accounts, {} friendships).",
+        CIRCLES * CIRCLE,
+        g.node_count(),
+        g.edge_count()
+    );
+    outln!("Known fakes: {}; known real: {}.", fake_seeds.join(", "), real_seeds.join(", "));
+    let scores = Method::Triad.rank(&g, &seeds);
+    let order = takedown_accounts::order(&g, &scores);
+    let labels = seeds.labels(g.node_count());
+    // Judged fake: the accounts above the largest drop in score within the first
+    // quarter of the ranking, where a group separates from the people it befriended.
+    let ranked: Vec<f64> = order.iter().filter(|&&v| labels[v as usize] == 0).map(|&v| scores[v as usize]).collect();
+    let judged = (1..ranked.len() / 4)
+        .max_by(|&a, &b| (ranked[a - 1] - ranked[a]).total_cmp(&(ranked[b - 1] - ranked[b])).then(b.cmp(&a)))
+        .unwrap_or(0);
+    let top = evidence::explain(&g, &scores, &order, &seeds.fake, &labels, judged, judged + 3, None);
+    for (i, e) in top.iter().enumerate() {
+        let verdict = if i < judged { "judged fake" } else { "below the cut" };
+        outln!(
+            "  {:>2}. {:<11} {verdict}, score {:.3}; {} of {} friends fake; path {}",
+            e.rank,
+            e.id,
+            e.score,
+            e.fake_neighbours,
+            e.degree,
+            e.path_to_fake_seed.join(" — ")
+        );
+    }
+    let mut fake = vec![false; g.node_count()];
+    for &v in seeds.fake.iter().chain(order.iter().filter(|&&v| labels[v as usize] == 0).take(judged)) {
+        fake[v as usize] = true;
+    }
+    let planted = top.iter().take(judged).filter(|e| e.id.starts_with("profile-")).count();
+    outln!(
+        "{judged} judged fake, {planted} of them among the {} planted fakes that were not known.",
+        FAKES - fake_seeds.len()
+    );
+    outln!();
+    outln!("{}", style.bold("$ takedown accounts exposure --edges friends.txt --fake judged.txt"));
+    let list = exposure::exposed(&g, &fake);
+    outln!("People to warn, most exposed first:");
+    for e in &list {
+        outln!("  {:<10} befriended by {}", e.id, e.fakes.join(", "));
+    }
+    let reached = list.iter().filter(|e| targets.binary_search(&e.id).is_ok()).count();
+    outln!("{reached} of the {} real people the group befriended are on the list.", targets.len());
+    Ok(())
+}
