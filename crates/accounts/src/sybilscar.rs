@@ -33,6 +33,13 @@ pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -
     for &r in &seeds.real {
         prior[r as usize] = -THETA;
     }
+    // Weighted degrees once, not every round.
+    let totals: Vec<f64> = match weights {
+        None => Vec::new(),
+        Some(w) => {
+            (0..n as u32).into_par_iter().map(|v| w[graph.entry_range(v)].iter().map(|&x| x as f64).sum()).collect()
+        }
+    };
     let mut p = prior.clone();
     let mut next = vec![0.0f64; n];
     let mut rounds = 0;
@@ -48,7 +55,7 @@ pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -
                 Some(w) => {
                     let r = graph.entry_range(v as u32);
                     let ws = &w[r];
-                    let total: f64 = ws.iter().map(|&x| x as f64).sum();
+                    let total = totals[v];
                     if total == 0.0 {
                         0.0
                     } else {
