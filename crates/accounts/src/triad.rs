@@ -31,13 +31,69 @@ use rayon::prelude::*;
 pub const OPEN_EDGE_WEIGHT: f32 = 0.05;
 
 /// Common neighbours of every adjacency entry's two ends, plus [`OPEN_EDGE_WEIGHT`].
+///
+/// Each triangle is found once, from its lowest-ranked corner, where the rank orders
+/// accounts by degree (then number): every account keeps only its higher-ranked
+/// friends, a list no longer than about √(2m) (Chiba–Nishizeki), so hubs' long lists
+/// are never walked again for each of their friends. Counts are integers added
+/// atomically, so the result does not depend on the thread count.
 pub fn triangle_weights(graph: &Graph) -> Vec<f32> {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
     let n = graph.node_count();
+    let rank = |v: u32| (graph.degree(v), v);
+    // Higher-ranked friends of each account, by number, with the entry of that edge.
+    let out: Vec<Vec<(u32, usize)>> = (0..n as u32)
+        .into_par_iter()
+        .map(|v| {
+            graph
+                .neighbours(v)
+                .iter()
+                .zip(graph.entry_range(v))
+                .filter(|(&u, _)| rank(u) > rank(v))
+                .map(|(&u, e)| (u, e))
+                .collect()
+        })
+        .collect();
+    let counts: Vec<AtomicU32> = (0..graph.entries()).map(|_| AtomicU32::new(0)).collect();
+    (0..n).into_par_iter().for_each(|v| {
+        let ov = &out[v];
+        for &(u, e_vu) in ov {
+            let ou = &out[u as usize];
+            let (mut i, mut j) = (0, 0);
+            while i < ov.len() && j < ou.len() {
+                match ov[i].0.cmp(&ou[j].0) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        counts[e_vu].fetch_add(1, Relaxed);
+                        counts[ov[i].1].fetch_add(1, Relaxed);
+                        counts[ou[j].1].fetch_add(1, Relaxed);
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+        }
+    });
+    drop(out);
+    // The count sits on the entry from the lower-ranked end; copy it to the other.
     let per_node: Vec<Vec<f32>> = (0..n as u32)
         .into_par_iter()
         .map(|v| {
-            let nv = graph.neighbours(v);
-            nv.iter().map(|&u| common(nv, graph.neighbours(u)) as f32 + OPEN_EDGE_WEIGHT).collect()
+            graph
+                .neighbours(v)
+                .iter()
+                .zip(graph.entry_range(v))
+                .map(|(&u, e)| {
+                    let c = if rank(u) > rank(v) {
+                        counts[e].load(Relaxed)
+                    } else {
+                        let back = graph.neighbours(u).binary_search(&v).map_or(0, |k| graph.entry_range(u).start + k);
+                        counts[back].load(Relaxed)
+                    };
+                    c as f32 + OPEN_EDGE_WEIGHT
+                })
+                .collect()
         })
         .collect();
     let mut w = Vec::with_capacity(graph.entries());
@@ -47,10 +103,22 @@ pub fn triangle_weights(graph: &Graph) -> Vec<f32> {
     w
 }
 
+/// The direct form, intersecting both ends' lists for every entry (tests compare).
+#[cfg(test)]
+fn triangle_weights_direct(graph: &Graph) -> Vec<f32> {
+    let mut w = Vec::with_capacity(graph.entries());
+    for v in 0..graph.node_count() as u32 {
+        let nv = graph.neighbours(v);
+        w.extend(nv.iter().map(|&u| common(nv, graph.neighbours(u)) as f32 + OPEN_EDGE_WEIGHT));
+    }
+    w
+}
+
 /// Size of the intersection of two sorted lists. When one is much longer (a hub's),
 /// the short one is looked up in it by binary search, so that the cost is
 /// `short · log long` rather than `short + long`: on skewed social graphs the merge
 /// would otherwise spend its time walking hubs' lists again for every friend.
+#[cfg(test)]
 fn common(a: &[u32], b: &[u32]) -> u32 {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if short.len() * 16 < long.len() {
@@ -70,6 +138,7 @@ fn common(a: &[u32], b: &[u32]) -> u32 {
     merge_count(a, b)
 }
 
+#[cfg(test)]
 fn merge_count(a: &[u32], b: &[u32]) -> u32 {
     let (mut i, mut j, mut c) = (0, 0, 0);
     while i < a.len() && j < b.len() {
@@ -152,6 +221,22 @@ mod tests {
         let to_five = g.neighbours(four).iter().position(|&u| g.id(u) == "5").unwrap();
         assert_eq!(w[r.start + to_five], OPEN_EDGE_WEIGHT);
         assert!(w[r.start] >= 3.0);
+    }
+
+    #[test]
+    fn oriented_counts_match_direct_intersection() {
+        let (g, _) = crate::eval::sybil_copy(&crate::eval::ring_of_cliques(20, 7), 60, 3);
+        assert_eq!(triangle_weights(&g), triangle_weights_direct(&g));
+        let mut rng = crate::eval::Rng::new(9);
+        let edges: Vec<(u32, u32)> = (0..3000)
+            .map(|_| {
+                let a = rng.below(200) as u32;
+                let hub = rng.below(4) == 0;
+                (a, rng.below(if hub { 5 } else { 200 }) as u32)
+            })
+            .collect();
+        let g = Graph::from_numbered(200, &edges);
+        assert_eq!(triangle_weights(&g), triangle_weights_direct(&g));
     }
 
     #[test]
