@@ -120,7 +120,7 @@ fn rank_json_has_evidence_and_campaign_files_findings() {
     assert!(r.stderr.contains("no campaign named"), "{}", r.stderr);
     assert!(!out.exists());
 
-    let c = takedown(&db, &["campaign", "create", "op", "--actor", "ZINC"]);
+    let c = takedown(&db, &["campaign", "create", "op"]);
     assert_eq!(c.code, 0, "{}", c.stderr);
     let r = takedown(&db, &[&base[..], &["--campaign", "op"]].concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
