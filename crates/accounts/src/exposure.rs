@@ -75,15 +75,19 @@ mod tests {
     #[test]
     fn most_exposed_first_with_times() {
         let (g, _) = Graph::from_bytes(
-            b"f1 alice 100 f1\nf2 alice 90 f2\nf1 bob 50 bob\nalice bob\nbob carol\n",
+            b"f1 alice 100 f1\nf2 alice 90 f2\nf1 bob 50 bob\nalice bob\nbob carol\nf3 carol 20\n",
             Path::new("e"),
         )
         .unwrap();
         let mut fake = vec![false; g.node_count()];
         fake[g.node("f1").unwrap() as usize] = true;
         fake[g.node("f2").unwrap() as usize] = true;
+        fake[g.node("f3").unwrap() as usize] = true;
         let e = exposed(&g, &fake);
-        assert_eq!(e.len(), 2);
+        assert_eq!(e.len(), 3);
+        let carol = e.iter().find(|x| x.id == "carol").unwrap();
+        assert_eq!(carol.requests_from_fakes, None, "sender not given");
+        let e: Vec<_> = e.into_iter().filter(|x| x.id != "carol").collect();
         assert_eq!(e[0].id, "alice");
         assert_eq!(e[0].fakes, ["f1", "f2"]);
         assert_eq!(e[0].first_contact, Some(90));

@@ -34,7 +34,8 @@ pub struct Graph {
     targets: Vec<Node>,
     /// Request time per adjacency entry, if the edge file had a third column.
     times: Option<Vec<i64>>,
-    /// Bit per adjacency entry: the row's account sent the request (fourth column).
+    /// Two bits per adjacency entry: whether the sender is known (fourth column), and
+    /// whether the row's account sent the request.
     sent: Option<Vec<u64>>,
 }
 
@@ -166,7 +167,9 @@ impl Graph {
     }
     /// Whether the row's account sent the request of entry `e`, if known.
     pub fn row_sent(&self, e: usize) -> Option<bool> {
-        self.sent.as_ref().map(|s| s[e / 64] >> (e % 64) & 1 == 1)
+        let s = self.sent.as_ref()?;
+        let bits = s[2 * e / 64] >> (2 * e % 64);
+        (bits & 1 == 1).then_some(bits & 2 == 2)
     }
     /// Bytes held by the adjacency (not the id strings), to check the memory budget.
     pub fn adjacency_bytes(&self) -> usize {
@@ -196,12 +199,12 @@ fn csr(n: usize, edges: Vec<(Node, Node)>, meta: Option<Vec<(i64, Option<bool>)>
             (offsets, targets, None, None)
         }
         Some(meta) => {
-            let mut both: Vec<(u64, i64, bool)> = edges
+            let mut both: Vec<(u64, i64, Option<bool>)> = edges
                 .iter()
                 .zip(meta)
                 .flat_map(|(&(a, b), (t, a_sent))| {
-                    let sa = a_sent.unwrap_or(false);
-                    let sb = a_sent.map(|x| !x).unwrap_or(false);
+                    let sa = a_sent;
+                    let sb = a_sent.map(|x| !x);
                     [((a as u64) << 32 | b as u64, t, sa), ((b as u64) << 32 | a as u64, t, sb)]
                 })
                 .collect();
@@ -210,10 +213,11 @@ fn csr(n: usize, edges: Vec<(Node, Node)>, meta: Option<Vec<(i64, Option<bool>)>
             let offsets = offsets_of(n, both.iter().map(|&(k, _, _)| (k >> 32) as usize));
             let targets = both.iter().map(|&(k, _, _)| k as u32).collect();
             let times = both.iter().map(|&(_, t, _)| t).collect();
-            let mut sent = vec![0u64; both.len().div_ceil(64)];
+            let mut sent = vec![0u64; (2 * both.len()).div_ceil(64)];
             for (i, &(_, _, s)) in both.iter().enumerate() {
-                if s {
-                    sent[i / 64] |= 1 << (i % 64);
+                if let Some(row_sent) = s {
+                    let bits = 1 | u64::from(row_sent) << 1;
+                    sent[2 * i / 64] |= bits << (2 * i % 64);
                 }
             }
             (offsets, targets, Some(times), Some(sent))
@@ -319,6 +323,8 @@ mod tests {
     #[test]
     fn times_and_senders_keep_the_earliest() {
         let (g, _) = load("a b 50 a\nb a 10 b\nb c 7\n").unwrap();
+        let c = g.node("c").unwrap();
+        assert_eq!(g.row_sent(g.entry_range(c).start), None, "no sender column: unknown");
         let a = g.node("a").unwrap();
         let e = g.entry_range(a).start;
         assert_eq!(g.time(e), Some(10));
