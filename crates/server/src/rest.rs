@@ -170,22 +170,46 @@ async fn audit(
         .await
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// `type`, `limit` and `after`, read by hand so that a bad value is this server's
+/// 400 (JSON, with what to fix) rather than the framework's plain text.
 struct IntelQuery {
-    #[serde(rename = "type")]
     type_: Option<String>,
-    limit: Option<usize>,
-    after: Option<i64>,
+    limit: usize,
+    after: i64,
+}
+
+fn intel_query(pairs: &[(String, String)]) -> Result<IntelQuery, ApiError> {
+    let mut q = IntelQuery { type_: None, limit: 100, after: 0 };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "type" => q.type_ = Some(value.clone()),
+            "limit" => {
+                q.limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| ApiError::BadRequest(format!("limit {value:?}: give a whole number 1..=1000")))?
+            }
+            "after" => {
+                q.after =
+                    value.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                        ApiError::BadRequest(format!("after {value:?}: give the `next` of the last page"))
+                    })?
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
 }
 
 async fn intel(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<IntelQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
     let p = principal(&state, &headers, false).await?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let after = q.after.unwrap_or(0).max(0);
+    let q = intel_query(&pairs)?;
+    let (limit, after) = (q.limit, q.after);
     state
         .with(move |store| {
             let access = store.access(&p.org)?;
