@@ -54,6 +54,14 @@ enum Command {
     /// Find the group's fake accounts in a social graph and the people they reached.
     #[command(subcommand)]
     Accounts(commands::accounts::AccountsCommand),
+    /// Member organisations of the sharing community.
+    #[command(subcommand)]
+    Org(commands::org::OrgCommand),
+    /// API tokens for the server.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+    /// Serve TAXII 2.1 and the REST API, TLP 2.0 enforced on every read.
+    Serve(commands::serve::ServeArgs),
     /// A guided tour on a fresh temporary store.
     Demo(commands::demo::DemoArgs),
 }
@@ -98,6 +106,9 @@ fn main() -> ExitCode {
         Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd),
         Command::Audit(cmd) => commands::audit::run(&ctx, cmd),
         Command::Accounts(cmd) => commands::accounts::run(&ctx, cmd),
+        Command::Org(cmd) => commands::org::run(&ctx, cmd),
+        Command::Token(cmd) => commands::token::run(&ctx, cmd),
+        Command::Serve(args) => commands::serve::run(&ctx, args),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     output::finish(result)

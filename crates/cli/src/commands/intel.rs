@@ -114,6 +114,12 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
     }
     let started = std::time::Instant::now();
     let mut store = ctx.open_store()?;
+    // An owner the server does not know would make the objects visible to no one.
+    if let Some(name) = &org {
+        if store.org(name)?.is_none() {
+            bail!("no organisation named {name:?}: add it first with `takedown org add {name}`");
+        }
+    }
     let header =
         ImportHeader { actor: ctx.user.clone(), org, files: files.iter().map(|p| p.display().to_string()).collect() };
     // Reading and storing overlap: one thread reads, parses and checks (on every

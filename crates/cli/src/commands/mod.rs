@@ -4,5 +4,8 @@ pub mod campaign;
 pub mod demo;
 pub mod demo_accounts;
 pub mod intel;
+pub mod org;
 pub mod quarantine;
+pub mod serve;
 pub mod sweep;
+pub mod token;

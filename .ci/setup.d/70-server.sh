@@ -1,0 +1,6 @@
+# Server: the real TAXII client, the OASIS STIX validator and schemathesis, in a
+# virtual environment of their own.
+SERVER_VENV="$WORK/server-venv"
+python3 -m venv "$SERVER_VENV"
+"$SERVER_VENV/bin/pip" install --quiet --disable-pip-version-check taxii2-client stix2-validator schemathesis
+export SERVER_VENV

@@ -1,0 +1,103 @@
+//! `org add`, `token create`, `intel import --org --tlp` and `serve` through the
+//! binary: the server answers TAXII discovery with the token, refuses without it,
+//! and stops on SIGTERM.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::takedown;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A raw HTTP/1.1 GET on loopback: status and body.
+fn http_get(port: u16, path: &str, token: Option<&str>) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/taxii+json;version=2.1\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Some((status, body))
+}
+
+#[test]
+fn org_token_import_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let r = takedown(&db, &["org", "add", "msft"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = takedown(&db, &["org", "add", "msft"]);
+    assert_eq!(r.code, 2, "a second org of the same name is refused");
+    let r = takedown(&db, &["token", "create", "--org", "msft", "--role", "viewer"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let token = r.stdout.trim().to_string();
+    assert!(token.starts_with("tdk_") && !token.contains(char::is_whitespace), "only the token: {:?}", r.stdout);
+    assert_eq!(takedown(&db, &["token", "create", "--org", "nobody", "--role", "viewer"]).code, 2);
+    assert_eq!(takedown(&db, &["token", "create", "--org", "msft", "--role", "king"]).code, 2);
+
+    // A small STIX bundle, imported as msft's at TLP:GREEN.
+    let bundle = dir.path().join("b.json");
+    std::fs::write(
+        &bundle,
+        r#"{"type":"bundle","id":"bundle--6b1b8b4a-53b8-4b5d-9a4a-1b0b2f7e9c11","objects":[
+        {"type":"malware","spec_version":"2.1","id":"malware--0b1a5c0e-9f4f-4b55-8a0a-6f1f2a3b4c5d",
+         "created":"2017-05-12T00:00:00.000Z","modified":"2017-05-12T00:00:00.000Z","name":"WannaCry","is_family":true}]}"#,
+    )
+    .unwrap();
+    let b = bundle.to_str().unwrap();
+    assert_eq!(takedown(&db, &["intel", "import", "--org", "nobody", "--tlp", "green", b]).code, 2);
+    let r = takedown(&db, &["intel", "import", "--org", "msft", "--tlp", "green", b]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_takedown"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let discovery = loop {
+        if let Some(answer) = http_get(port, "/taxii2/", Some(&token)) {
+            break answer;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the server did not answer within 20 s");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(discovery.0, 200, "{}", discovery.1);
+    let body = common::json(&discovery.1);
+    assert!(body["api_roots"][0].as_str().unwrap().ends_with("/taxii2/root/"));
+    assert_eq!(http_get(port, "/taxii2/", None).unwrap().0, 401);
+    let (status, objects) = http_get(
+        port,
+        "/taxii2/root/collections/365fed99-08fa-fdcd-a1b3-fb247eb41d01/objects/?match[type]=malware",
+        Some(&token),
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(objects.contains("malware--0b1a5c0e-9f4f-4b55-8a0a-6f1f2a3b4c5d"), "{objects}");
+
+    // SIGTERM: a graceful stop.
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "serve exited with {status}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "serve did not stop within 10 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
