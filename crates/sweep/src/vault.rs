@@ -200,7 +200,7 @@ impl Vault {
             let _ = std::fs::remove_file(&part);
             stop(why)
         };
-        match stored_hash(&part, &key) {
+        match decode(&part, &key, None) {
             Ok(h) if h == item.sha256 => {}
             Ok(_) => return Err(fail("the copy in the vault does not match the original".into())),
             Err(e) => return Err(fail(format!("reading the copy back failed: {e}"))),
@@ -287,21 +287,8 @@ impl Vault {
         let _ = std::fs::remove_file(&temp);
         let damaged = |reason: String| SweepError::Damaged { id: id.to_string(), reason };
         let write = || -> std::io::Result<String> {
-            let mut src = File::open(self.data_path(id))?;
             let mut dst = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; CHUNK];
-            let mut offset = 0u64;
-            loop {
-                let n = src.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                xor(&mut buf[..n], &key, offset);
-                hasher.update(&buf[..n]);
-                dst.write_all(&buf[..n])?;
-                offset += n as u64;
-            }
+            let hash = decode(&self.data_path(id), &key, Some(&mut dst))?;
             // Owner first: changing it can clear set-id bits, which the mode puts back.
             if let Err(e) = std::os::unix::fs::fchown(&dst, Some(item.uid), Some(item.gid)) {
                 if e.kind() != std::io::ErrorKind::PermissionDenied {
@@ -315,7 +302,7 @@ impl Vault {
                 .set_modified(item.modified.system_time());
             dst.set_times(times)?;
             dst.sync_all()?;
-            Ok(hex::encode(hasher.finalize()))
+            Ok(hash)
         };
         let hash = write().map_err(|e| {
             let _ = std::fs::remove_file(&temp);
@@ -367,22 +354,28 @@ impl Vault {
             return Ok(false);
         }
         let path = self.data_path(&item.id);
-        Ok(stored_hash(&path, &key).map_err(vault_err(&path))? == item.sha256)
+        Ok(decode(&path, &key, None).map_err(vault_err(&path))? == item.sha256)
     }
 }
 
-fn stored_hash(path: &Path, key: &[u8]) -> std::io::Result<String> {
-    let mut f = File::open(path)?;
+/// Reads a stored copy back, undoing the XOR, and gives the sha256 of the original
+/// bytes; with a `sink`, also writes them there. Restore and verify share it so that
+/// both read an item exactly the same way.
+fn decode(path: &Path, key: &[u8], mut sink: Option<&mut File>) -> std::io::Result<String> {
+    let mut src = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     let mut offset = 0u64;
     loop {
-        let n = f.read(&mut buf)?;
+        let n = src.read(&mut buf)?;
         if n == 0 {
             break;
         }
         xor(&mut buf[..n], key, offset);
         hasher.update(&buf[..n]);
+        if let Some(dst) = sink.as_deref_mut() {
+            dst.write_all(&buf[..n])?;
+        }
         offset += n as u64;
     }
     Ok(hex::encode(hasher.finalize()))
