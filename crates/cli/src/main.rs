@@ -62,6 +62,9 @@ enum Command {
     Token(commands::token::TokenCommand),
     /// Serve TAXII 2.1 and the REST API, TLP 2.0 enforced on every read.
     Serve(commands::serve::ServeArgs),
+    /// Read packet captures: which hosts MS17-010 exploits, DoublePulsar and the
+    /// WannaCry worm touched, with the evidence.
+    Net(commands::net::NetArgs),
     /// A guided tour on a fresh temporary store.
     Demo(commands::demo::DemoArgs),
 }
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
         Command::Org(cmd) => commands::org::run(&ctx, cmd),
         Command::Token(cmd) => commands::token::run(&ctx, cmd),
         Command::Serve(args) => commands::serve::run(&ctx, args),
+        Command::Net(args) => commands::net::run(&ctx, args),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     output::finish(result)

@@ -113,6 +113,11 @@ pub fn read_frames<R: Read>(file: &str, reader: R, mut f: impl FnMut(Frame<'_>))
                     size *= 2;
                 }
             }
+            // pcap-parser names a record cut by the end of the file this way when the
+            // cut falls inside the record's data: a truncated capture, not a damaged one.
+            Err(PcapError::UnexpectedEof) => {
+                return Ok(Ending { truncated: Some(format!("the file ends inside a packet after packet {number}")) });
+            }
             Err(e) => {
                 let detail = format!("damaged after packet {number}: {e:?}");
                 if number == 0 {

@@ -191,7 +191,7 @@ pub fn demo_capture(kill_switch_domain: &str) -> io::Result<Vec<u8>> {
     }
     a.to_client(&nbss(&message(COM_TRANSACTION2_SECONDARY, STATUS_INVALID_PARAMETER, true, 2048, 66, &[], &[])));
     // DoublePulsar ping: Trans2 SESSION_SETUP, a timeout whose bytes sum to 0x23.
-    let ping = trans_words(12, 0, 0x0000_1023, (12, 0), &[TRANS2_SESSION_SETUP]);
+    let ping = trans_words(12, 0, 0x0045_8658, (12, 0), &[TRANS2_SESSION_SETUP]);
     a.to_server(&nbss(&message(COM_TRANSACTION2, 0, false, 2048, 0x41, &ping, &[0; 13])));
     a.to_client(&nbss(&message(COM_TRANSACTION2, STATUS_NOT_IMPLEMENTED, true, 2048, 0x51, &[], &[])));
     frames.extend(a.frames);
@@ -228,6 +228,9 @@ mod tests {
         let dp =
             report.hosts.iter().flat_map(|h| &h.evidence).find(|e| e.detector == "doublepulsar_reply").expect("dp");
         assert_eq!(dp.fields.get("reply_mid").map(String::as_str), Some("81 (0x51)"));
+        let ping =
+            report.hosts.iter().flat_map(|h| &h.evidence).find(|e| e.fields.contains_key("opcode")).expect("ping");
+        assert_eq!(ping.fields.get("opcode").map(String::as_str), Some("0x23 (ping)"));
     }
 
     #[test]

@@ -1,0 +1,200 @@
+//! `takedown net [--campaign NAME] FILE...`: read packet captures and say, for
+//! every host seen in an SMB or DNS conversation, whether it attacked, was
+//! exploited, carries DoublePulsar, answers the MS17-010 check as vulnerable or
+//! patched, or is clean — with the packets and fields that show it.
+
+use crate::intel_store::ensure_builtin;
+use crate::outln;
+use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::Context;
+use anyhow::{bail, Context as _};
+use clap::Args;
+use std::collections::BTreeSet;
+use std::io::BufReader;
+use std::path::PathBuf;
+use takedown_intel::ids;
+use takedown_model::{Evidence, Finding, Subject};
+use takedown_net::{Analyzer, HostVerdict, Options, Report};
+use takedown_store::Store;
+
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    /// Capture files (pcap or pcapng), read one after another.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// File the findings under this campaign.
+    #[arg(long, value_name = "NAME")]
+    campaign: Option<String>,
+}
+
+impl NetArgs {
+    /// The captures, with no campaign: the demo's.
+    pub fn files(files: Vec<PathBuf>) -> NetArgs {
+        NetArgs { files, campaign: None }
+    }
+}
+
+pub fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<Exit> {
+    let mut store = ctx.open_store()?;
+    ensure_builtin(&mut store)?;
+    if let Some(name) = &args.campaign {
+        if store.campaign(name)?.is_none() {
+            bail!("no campaign named {name:?} (create it with `takedown campaign create {name} --actor GROUP`)");
+        }
+    }
+    let options = Options { kill_switch_domains: kill_switch_domains(&store)? };
+    let report = analyze(&args.files, options)?;
+    let stored = match &args.campaign {
+        Some(name) => Some(store.record_findings(name, &to_findings(name, &report), &ctx.user)?),
+        None => None,
+    };
+    print_report(ctx, &report, stored)?;
+    Ok(if report.hosts.iter().any(HostVerdict::is_attack) { Exit::Findings } else { Exit::Clean })
+}
+
+/// Reads every file before anything is printed or stored: a bad file stops the
+/// run with nothing half-written.
+pub fn analyze(files: &[PathBuf], options: Options) -> anyhow::Result<Report> {
+    let mut analyzer = Analyzer::new(options);
+    for path in files {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot open the capture {} (check the path)", path.display()))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            bail!("{} is a directory; give capture files", path.display());
+        }
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        analyzer.read(&name, BufReader::with_capacity(1 << 20, file))?;
+    }
+    Ok(analyzer.finish())
+}
+
+/// The kill-switch domains among the stored indicators (the built-in pack marks
+/// them with `x_takedown_kill_switch`), read from their STIX patterns.
+pub fn kill_switch_domains(store: &Store) -> anyhow::Result<Vec<String>> {
+    let mut domains = BTreeSet::new();
+    for object in store.current_objects(Some("indicator"))? {
+        let json: serde_json::Value = serde_json::from_str(&object.json)
+            .with_context(|| format!("stored indicator {} is not JSON", object.id))?;
+        if json.get("x_takedown_kill_switch").and_then(|v| v.as_bool()) != Some(true) {
+            continue;
+        }
+        let Some(pattern) = json.get("pattern").and_then(|v| v.as_str()) else { continue };
+        domains.extend(pattern_domains(pattern));
+    }
+    Ok(domains.into_iter().collect())
+}
+
+/// `[domain-name:value = 'a.example'] OR [domain-name:value = 'b.example']` → the names.
+fn pattern_domains(pattern: &str) -> Vec<String> {
+    pattern
+        .split("domain-name:value")
+        .skip(1)
+        .filter_map(|rest| {
+            let rest = rest.trim_start().strip_prefix('=')?.trim_start().strip_prefix('\'')?;
+            Some(rest[..rest.find('\'')?].to_ascii_lowercase())
+        })
+        .collect()
+}
+
+fn to_findings(campaign: &str, report: &Report) -> Vec<Finding> {
+    let now = chrono::Utc::now();
+    let mut out = Vec::new();
+    for host in &report.hosts {
+        for e in host.evidence.iter().filter(|e| e.role.is_some()) {
+            let role = e.role.map_or("", |r| r.as_str());
+            let key = format!("{campaign}|{}|{}|{}|{}|{:?}", host.ip, role, e.detector, e.file, e.packets);
+            let mut fields = e.fields.clone();
+            fields.insert("role".into(), role.into());
+            if let Some(peer) = e.peer {
+                fields.insert("peer".into(), peer.to_string());
+            }
+            out.push(Finding {
+                id: ids::stable_id("sighting", &key),
+                campaign: Some(campaign.to_string()),
+                subject: Subject::Endpoint { ip: host.ip.to_string(), port: None },
+                indicator: None,
+                detector: format!("net.{}", e.detector),
+                summary: format!("{} {}: {}", host.ip, role, e.summary),
+                evidence: vec![Evidence::Packets { file: e.file.clone(), numbers: e.packets.clone(), fields }],
+                observed_at: now,
+                tlp: None,
+            });
+        }
+    }
+    out
+}
+
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    hosts: &'a [HostVerdict],
+    stats: &'a takedown_net::Stats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stored: Option<usize>,
+}
+
+fn print_report(ctx: &Context, report: &Report, stored: Option<usize>) -> anyhow::Result<()> {
+    match ctx.format {
+        OutputFormat::Json => {
+            print_json(ctx.format, &JsonReport { hosts: &report.hosts, stats: &report.stats, stored })
+        }
+        OutputFormat::Ndjson => {
+            for host in &report.hosts {
+                print_json(ctx.format, &serde_json::json!({"type": "host", "host": host}))?;
+            }
+            print_json(ctx.format, &serde_json::json!({"type": "stats", "stats": report.stats, "stored": stored}))
+        }
+        OutputFormat::Text => {
+            let style = Style::stdout();
+            let width = report.hosts.iter().map(|h| h.ip.to_string().len()).max().unwrap_or(4).max(4);
+            outln!("{}", style.bold(&format!("{:<width$}  {:<40}  evidence", "host", "roles")));
+            for host in &report.hosts {
+                let roles: Vec<&str> = host.roles.iter().map(|r| r.as_str()).collect();
+                let roles = roles.join(", ");
+                let painted =
+                    if host.is_attack() { style.error(&format!("{roles:<40}")) } else { format!("{roles:<40}") };
+                let first = host.evidence.iter().find(|e| e.role.is_some());
+                let detail =
+                    first.map_or(String::new(), |e| format!("{} (packets {:?}, {})", e.summary, e.packets, e.file));
+                outln!("{:<width$}  {painted}  {detail}", host.ip.to_string());
+                for e in host.evidence.iter().filter(|e| e.role.is_some()).skip(1) {
+                    outln!(
+                        "{:<width$}  {:<40}  {}",
+                        "",
+                        "",
+                        style.dim(&format!("{} (packets {:?}, {})", e.summary, e.packets, e.file))
+                    );
+                }
+            }
+            let s = &report.stats;
+            outln!(
+                "{}",
+                style.dim(&format!(
+                    "{} hosts, {} packets, {:.1} MB in {:.2} s{}",
+                    report.hosts.len(),
+                    s.packets,
+                    s.bytes as f64 / 1e6,
+                    s.seconds,
+                    stored.map_or(String::new(), |n| format!("; {n} findings stored"))
+                ))
+            );
+            for t in &s.truncated {
+                eprintln!("warning: {t}");
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_from_patterns() {
+        assert_eq!(
+            pattern_domains("[domain-name:value = 'A.example'] OR [domain-name:value='b.example']"),
+            vec!["a.example", "b.example"]
+        );
+        assert!(pattern_domains("[file:name = 'x']").is_empty());
+    }
+}
