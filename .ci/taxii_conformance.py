@@ -8,6 +8,7 @@ member organisation with a viewer token. Exits non-zero on the first failure.
 """
 
 import json
+from datetime import datetime, timedelta, timezone
 import sys
 import time
 import uuid
@@ -139,8 +140,11 @@ check(anonymous.status_code == 401, f"no credentials is 401 ({anonymous.status_c
 
 # Paging with added_after: one object per page, each page after the last one's date.
 first = coll.get_manifest(type="indicator", id=added[0]["id"])["objects"][0]["date_added"]
+# The store already holds other indicators (the built-in pack, the import above), so the
+# walk starts one millisecond (the store's precision) before the first add.
+start = datetime.fromisoformat(first.replace("Z", "+00:00")) - timedelta(milliseconds=1)
 seen = []
-after = "2000-01-01T00:00:00Z"
+after = start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 for _ in range(3):
     env = coll.get_manifest(type="indicator", added_after=after, limit=1)
     page = env.get("objects", [])
