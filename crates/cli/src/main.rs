@@ -51,6 +51,12 @@ enum Command {
     /// Check and read the audit trail.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Disrupt and warn: plan, approve, run, undo and list actions; export blocklists.
+    #[command(flatten)]
+    Act(commands::act::ActCommand),
+    /// Harden against the worm: check SMB1 and MS17-010; re-check after a fix.
+    #[command(subcommand)]
+    Harden(commands::harden::HardenCommand),
     /// Find the group's fake accounts in a social graph and the people they reached.
     #[command(subcommand)]
     Accounts(commands::accounts::AccountsCommand),
@@ -108,6 +114,8 @@ fn main() -> ExitCode {
         Command::Sweep(args) => commands::sweep::run(&ctx, args),
         Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd),
         Command::Audit(cmd) => commands::audit::run(&ctx, cmd),
+        Command::Act(cmd) => commands::act::run(&ctx, cmd),
+        Command::Harden(cmd) => commands::harden::run(&ctx, cmd),
         Command::Accounts(cmd) => commands::accounts::run(&ctx, cmd),
         Command::Org(cmd) => commands::org::run(&ctx, cmd),
         Command::Token(cmd) => commands::token::run(&ctx, cmd),

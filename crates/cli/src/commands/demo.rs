@@ -72,6 +72,8 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
     outln!();
     super::demo_accounts::step()?;
     outln!();
+    super::demo_act::step(ctx, &db, dir.path())?;
+    outln!();
     super::demo_net::step(ctx, &db, dir.path())?;
     outln!();
     outln!("Next: import more intel into ./takedown.db, for example MITRE ATT&CK:");

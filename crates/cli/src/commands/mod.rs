@@ -1,9 +1,12 @@
 pub mod accounts;
+pub mod act;
 pub mod audit;
 pub mod campaign;
 pub mod demo;
 pub mod demo_accounts;
+pub mod demo_act;
 pub mod demo_net;
+pub mod harden;
 pub mod intel;
 pub mod net;
 pub mod org;

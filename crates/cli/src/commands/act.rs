@@ -1,0 +1,381 @@
+//! `takedown plan | approve | run | undo | actions | block`: remedies for a
+//! campaign, proposed from its findings, approved by people, carried out through
+//! real connectors, verified and undone.
+
+use crate::outln;
+use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::Context;
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use takedown_act::block::{Blocked, Blocklist};
+use takedown_act::directory::{AccountDirectory, DryRunDirectory, Webhook};
+use takedown_act::notice::{FileOutbox, Mailer, NoticeContext, Smtp};
+use takedown_act::plan::Policy;
+use takedown_act::run::{Connectors, Outcome};
+use takedown_act::scim::Scim;
+use takedown_act::{ActError, QuarantineVault, Retry};
+use takedown_model::{ActionKind, ActionState, Subject};
+use takedown_store::{kind_str, subject_key, Store};
+use takedown_sweep::vault::{Item, Step};
+
+#[derive(Debug, Subcommand)]
+pub enum ActCommand {
+    /// Propose actions for a campaign's findings (nothing runs before approval).
+    Plan {
+        #[arg(long, value_name = "NAME")]
+        campaign: String,
+    },
+    /// Approve proposed actions. A destructive one (disable, quarantine) needs an
+    /// approver other than its proposer.
+    Approve {
+        /// Action ids (or unique prefixes of them).
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Let the proposer approve destructive actions too.
+        #[arg(long)]
+        single_person: bool,
+    },
+    /// Carry out the campaign's approved actions, then verify them.
+    Run(RunArgs),
+    /// Undo a done or verified action (enable the account, restore the file).
+    Undo {
+        id: String,
+        #[command(flatten)]
+        connectors: ConnectorArgs,
+    },
+    /// The campaign's actions and their states.
+    Actions {
+        #[arg(long, value_name = "NAME")]
+        campaign: String,
+    },
+    /// Export blocklists: an RPZ zone, a hosts file or Suricata rules. The WannaCry
+    /// kill-switch domains are sinkholed, never blocked.
+    Block(BlockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(long, value_name = "NAME")]
+    pub campaign: String,
+    #[command(flatten)]
+    pub connectors: ConnectorArgs,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ConnectorArgs {
+    /// SCIM 2.0 base URL (the one /Users hangs off) for disabling accounts.
+    #[arg(long, value_name = "URL")]
+    pub scim: Option<String>,
+    /// Bearer token for the SCIM server.
+    #[arg(long, value_name = "TOKEN", env = "TAKEDOWN_SCIM_TOKEN", hide_env_values = true)]
+    pub scim_token: Option<String>,
+    /// Do not change accounts: write the SCIM requests to accounts-dry-run.jsonl in
+    /// the outbox (or data) directory.
+    #[arg(long, conflicts_with_all = ["scim", "webhook"])]
+    pub dry_run_accounts: bool,
+    /// A webhook that disables accounts, for systems without SCIM (signed JSON POST).
+    #[arg(long, value_name = "URL", conflicts_with = "scim")]
+    pub webhook: Option<String>,
+    /// The secret the webhook's HMAC-SHA256 signature is made with.
+    #[arg(long, value_name = "SECRET", env = "TAKEDOWN_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// SMTP relay for notices, HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub smtp: Option<String>,
+    /// Write notices as .eml files into this directory instead of sending them.
+    #[arg(long, value_name = "DIR", conflicts_with = "smtp")]
+    pub outbox: Option<PathBuf>,
+    /// The From address of notices.
+    #[arg(long, value_name = "ADDRESS", default_value = "security@example.org")]
+    pub from: String,
+    /// Who the notices say they are from.
+    #[arg(long, value_name = "NAME", default_value = "The security team")]
+    pub organisation: String,
+    /// The quarantine vault (default: takedown-vault beside the database).
+    #[arg(long, value_name = "DIR", env = "TAKEDOWN_VAULT")]
+    pub vault: Option<PathBuf>,
+    /// Connector attempts before an action is marked failed.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BlockFormat {
+    Rpz,
+    Hosts,
+    Suricata,
+}
+
+#[derive(Debug, Args)]
+pub struct BlockArgs {
+    /// Export the indicators of this campaign's block actions (those not undone).
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
+    /// A domain or address to add (repeatable).
+    #[arg(long = "indicator", value_name = "VALUE")]
+    pub indicators: Vec<String>,
+    #[arg(long, value_enum, default_value_t = BlockFormat::Rpz)]
+    pub format: BlockFormat,
+    /// Write here (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The RPZ zone's name.
+    #[arg(long, value_name = "NAME", default_value = "rpz.takedown")]
+    pub zone: String,
+    /// The address kill-switch domains resolve to (a web server you run).
+    #[arg(long, value_name = "IPV4")]
+    pub sinkhole: Option<std::net::Ipv4Addr>,
+}
+
+/// The sweep's vault behind the act crate's quarantine trait.
+struct SweepVault(takedown_sweep::vault::Vault);
+
+impl QuarantineVault for SweepVault {
+    fn quarantine(&self, target: &Subject, findings: &[String]) -> Result<serde_json::Value, ActError> {
+        let Subject::File { path, .. } = target else {
+            return Err(ActError::Input(format!("the vault quarantines files, not {}", subject_key(target))));
+        };
+        let path = Path::new(path);
+        if !path.exists() {
+            // The sweep may have quarantined it already (sweep --quarantine).
+            let items = self.0.list().map_err(|e| ActError::Connector(e.to_string()))?;
+            return match items.iter().rev().find(|i| i.original_path == path) {
+                Some(i) => Ok(serde_json::json!({ "item": i.id, "path": path, "sha256": i.sha256, "already": true })),
+                None => Err(ActError::Input(format!("{} is gone and not in the vault", path.display()))),
+            };
+        }
+        let reason = serde_json::json!({ "findings": findings });
+        let item = self
+            .0
+            .quarantine(path, reason, &mut |_: Step, _: &Item| {})
+            .map_err(|e| ActError::Connector(e.to_string()))?;
+        Ok(serde_json::json!({ "item": item.id, "path": path, "sha256": item.sha256 }))
+    }
+    fn holds(&self, done: &serde_json::Value) -> Result<bool, ActError> {
+        let id = done["item"].as_str().unwrap_or_default();
+        let path = Path::new(done["path"].as_str().unwrap_or_default());
+        Ok(self.0.item(id).is_ok() && !path.exists())
+    }
+    fn restore(&self, done: &serde_json::Value) -> Result<serde_json::Value, ActError> {
+        let id = done["item"].as_str().unwrap_or_default();
+        let item = self.0.restore(id, &mut |_: Step, _: &Item| {}).map_err(|e| ActError::Connector(e.to_string()))?;
+        Ok(serde_json::json!({ "restored": item.original_path, "sha256": item.sha256 }))
+    }
+}
+
+/// The connectors the arguments name, kept alive for the run.
+pub struct Built {
+    directory: Option<Box<dyn AccountDirectory>>,
+    mailer: Option<Box<dyn Mailer>>,
+    vault: Option<SweepVault>,
+    notice: NoticeContext,
+    retry: Retry,
+}
+
+impl Built {
+    pub fn connectors(&self) -> Connectors<'_> {
+        Connectors {
+            directory: self.directory.as_deref(),
+            mailer: self.mailer.as_deref(),
+            vault: self.vault.as_ref().map(|v| v as &dyn QuarantineVault),
+            notice: self.notice.clone(),
+            retry: self.retry,
+        }
+    }
+}
+
+pub fn build(ctx: &Context, a: &ConnectorArgs) -> anyhow::Result<Built> {
+    let retry = Retry { attempts: a.attempts.max(1), ..Retry::default() };
+    let data = super::quarantine::data_dir(ctx);
+    let directory: Option<Box<dyn AccountDirectory>> = if let Some(url) = &a.scim {
+        Some(Box::new(Scim::new(url, a.scim_token.clone(), retry)))
+    } else if let Some(url) = &a.webhook {
+        let secret =
+            a.webhook_secret.as_deref().context("--webhook needs --webhook-secret (or TAKEDOWN_WEBHOOK_SECRET)")?;
+        Some(Box::new(Webhook::new(url, secret.as_bytes(), retry)))
+    } else if a.dry_run_accounts {
+        let dir = a.outbox.clone().unwrap_or(data.clone());
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Some(Box::new(DryRunDirectory::new(dir.join("accounts-dry-run.jsonl"))))
+    } else {
+        None
+    };
+    let mailer: Option<Box<dyn Mailer>> = if let Some(hp) = &a.smtp {
+        let (host, port) = hp
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+            .with_context(|| format!("--smtp {hp:?}: expected HOST:PORT, for example 127.0.0.1:25"))?;
+        Some(Box::new(Smtp::new(host, port)))
+    } else {
+        a.outbox.as_ref().map(|d| Box::new(FileOutbox { dir: d.clone() }) as Box<dyn Mailer>)
+    };
+    let vault_dir = super::quarantine::vault_dir(ctx, a.vault.as_deref());
+    let vault = if a.vault.is_some() || vault_dir.is_dir() {
+        Some(SweepVault(takedown_sweep::vault::Vault::open(&vault_dir)?))
+    } else {
+        None
+    };
+    let notice = NoticeContext { organisation: a.organisation.clone(), from: a.from.clone(), accounts: Vec::new() };
+    Ok(Built { directory, mailer, vault, notice, retry })
+}
+
+/// The fake accounts a campaign's plan disables: the accounts a notice names.
+fn named_accounts(store: &Store, campaign: &str) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<String> = store
+        .actions(campaign)?
+        .into_iter()
+        .filter(|s| s.action.kind == ActionKind::DisableAccount)
+        .filter_map(|s| match s.action.target {
+            Subject::Account { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+pub fn run(ctx: &Context, cmd: ActCommand) -> anyhow::Result<Exit> {
+    match cmd {
+        ActCommand::Plan { campaign } => {
+            let store = ctx.open_store()?;
+            let findings = store.findings(&campaign)?;
+            let actions = takedown_act::plan::plan(&campaign, &findings, &ctx.user);
+            let added = store.propose_actions(&campaign, &actions, &ctx.user)?;
+            if ctx.format != OutputFormat::Text {
+                print_json(
+                    ctx.format,
+                    &serde_json::json!({ "campaign": campaign, "planned": actions.len(), "new": added }),
+                )?;
+            } else {
+                outln!("{} action(s) for {} finding(s), {} new:", actions.len(), findings.len(), added.len());
+                print_actions(&store, &campaign)?;
+            }
+            Ok(Exit::Clean)
+        }
+        ActCommand::Approve { ids, single_person } => {
+            let store = ctx.open_store()?;
+            let policy = Policy { two_person: !single_person };
+            for id in ids {
+                let a = takedown_act::plan::approve(&store, &id, &ctx.user, policy)?;
+                if ctx.format == OutputFormat::Text {
+                    outln!("approved {} {} {}", a.action.id, kind_str(a.action.kind), subject_key(&a.action.target));
+                } else {
+                    print_json(ctx.format, &serde_json::json!({ "approved": a.action.id, "by": ctx.user }))?;
+                }
+            }
+            Ok(Exit::Clean)
+        }
+        ActCommand::Run(args) => {
+            let store = ctx.open_store()?;
+            let mut built = build(ctx, &args.connectors)?;
+            built.notice.accounts = named_accounts(&store, &args.campaign)?;
+            let out = takedown_act::run::run_approved(&store, &args.campaign, &ctx.user, &built.connectors())?;
+            print_outcomes(ctx, &out)?;
+            let failed = out.iter().any(|o| o.state == ActionState::Failed);
+            Ok(if failed { Exit::Findings } else { Exit::Clean })
+        }
+        ActCommand::Undo { id, connectors } => {
+            let store = ctx.open_store()?;
+            let built = build(ctx, &connectors)?;
+            let o = takedown_act::run::undo(&store, &id, &ctx.user, &built.connectors())?;
+            print_outcomes(ctx, &[o])?;
+            Ok(Exit::Clean)
+        }
+        ActCommand::Actions { campaign } => {
+            let store = ctx.open_store()?;
+            if ctx.format == OutputFormat::Text {
+                print_actions(&store, &campaign)?;
+            } else {
+                let list: Vec<_> = store
+                    .actions(&campaign)?
+                    .into_iter()
+                    .map(|s| serde_json::json!({ "action": s.action, "result": s.result }))
+                    .collect();
+                print_json(ctx.format, &serde_json::json!({ "actions": list }))?;
+            }
+            Ok(Exit::Clean)
+        }
+        ActCommand::Block(args) => block(ctx, args),
+    }
+}
+
+fn print_actions(store: &Store, campaign: &str) -> anyhow::Result<()> {
+    let style = Style::stdout();
+    for s in store.actions(campaign)? {
+        let a = s.action;
+        let approver = a.approved_by.as_deref().map(|b| format!(", approved by {b}")).unwrap_or_default();
+        outln!(
+            "  {} {:<9} {:<16} {}  {}",
+            style.dim(&a.id),
+            a.state.as_str(),
+            kind_str(a.kind),
+            subject_key(&a.target),
+            style.dim(&format!("(proposed by {}{approver})", a.proposed_by))
+        );
+    }
+    Ok(())
+}
+
+fn print_outcomes(ctx: &Context, out: &[Outcome]) -> anyhow::Result<()> {
+    if ctx.format != OutputFormat::Text {
+        return print_json(ctx.format, &serde_json::json!({ "outcomes": out }));
+    }
+    if out.is_empty() {
+        outln!("no approved actions to run");
+    }
+    for o in out {
+        outln!("  {:<9} {:<16} {}  {}", o.state.as_str(), o.kind, o.target, o.detail);
+    }
+    Ok(())
+}
+
+fn block(ctx: &Context, args: BlockArgs) -> anyhow::Result<Exit> {
+    let mut list = Blocklist { sinkhole: args.sinkhole, ..Blocklist::default() };
+    for v in &args.indicators {
+        let b = Blocked::parse(v)
+            .with_context(|| format!("--indicator {v:?} is neither a domain name nor an IP address"))?;
+        list.items.insert(b);
+    }
+    if let Some(campaign) = &args.campaign {
+        let store = ctx.open_store()?;
+        for s in store.actions(campaign)? {
+            let a = s.action;
+            let live = matches!(
+                a.state,
+                ActionState::Approved | ActionState::Running | ActionState::Done | ActionState::Verified
+            );
+            if let (ActionKind::Block, true, Subject::Endpoint { ip, .. }) = (a.kind, live, &a.target) {
+                match Blocked::parse(ip) {
+                    Some(b) => {
+                        list.items.insert(b);
+                    }
+                    None => tracing::warn!(value = %ip, "not a domain or address; left out of the blocklist"),
+                }
+            }
+        }
+    }
+    // The serial grows with time, as zone transfers need.
+    let serial = u32::try_from(chrono::Utc::now().timestamp()).unwrap_or(u32::MAX);
+    let text = match args.format {
+        BlockFormat::Rpz => list.rpz(&args.zone, serial),
+        BlockFormat::Hosts => list.hosts(),
+        BlockFormat::Suricata => list.suricata(9_100_000),
+    };
+    match &args.output {
+        Some(path) => {
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let mut tmp =
+                tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing into {}", dir.display()))?;
+            std::io::Write::write_all(&mut tmp, text.as_bytes())?;
+            tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("{} entries written to {}", list.items.len(), path.display());
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+    }
+    Ok(Exit::Clean)
+}

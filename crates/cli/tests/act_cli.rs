@@ -1,0 +1,214 @@
+//! `takedown plan | approve | run | undo | actions | block | harden` through the
+//! binary.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{json, skip, takedown};
+use std::io::Write;
+use takedown_act::smb;
+use takedown_model::{Finding, Subject};
+
+fn finding(n: u32, subject: Subject, detector: &str) -> Finding {
+    Finding {
+        id: format!("sighting--00000000-0000-4000-8000-{n:012}"),
+        campaign: None,
+        subject,
+        indicator: None,
+        detector: detector.into(),
+        summary: format!("seen by {detector}"),
+        evidence: vec![],
+        observed_at: chrono::Utc::now(),
+        tlp: None,
+    }
+}
+
+fn campaign_with_findings(db: &std::path::Path) {
+    let r = takedown(db, &["campaign", "create", "zinc"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let store = takedown_store::Store::open(db).unwrap();
+    let fs = [
+        finding(1, Subject::Account { platform: Some("scim".into()), id: "fake-1".into() }, "accounts.judged"),
+        finding(2, Subject::Person { id: "p1".into(), email: Some("p1@example.org".into()) }, "accounts.exposure"),
+        finding(3, Subject::Endpoint { ip: "evil.example".into(), port: None }, "net.c2"),
+    ];
+    store.record_findings("zinc", &fs, "alice").unwrap();
+}
+
+fn actions(db: &std::path::Path) -> Vec<serde_json::Value> {
+    let r = takedown(db, &["--output-format", "json", "actions", "--campaign", "zinc"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    json(&r.stdout)["actions"].as_array().unwrap().clone()
+}
+
+fn id_of(list: &[serde_json::Value], kind: &str) -> String {
+    list.iter().find(|a| a["action"]["kind"] == kind).unwrap()["action"]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn plan_approve_run_twice_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    campaign_with_findings(&db);
+    let r = takedown(&db, &["--user", "alice", "plan", "--campaign", "zinc"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("3 action(s) for 3 finding(s), 3 new"), "{}", r.stdout);
+    let list = actions(&db);
+    let (disable, notify, block) = (id_of(&list, "disable-account"), id_of(&list, "notify"), id_of(&list, "block"));
+
+    // Two-person rule: alice proposed the disable, so alice cannot approve it.
+    let r = takedown(&db, &["--user", "alice", "approve", &disable]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("two-person rule"), "{}", r.stderr);
+    let r = takedown(&db, &["--user", "bob", "approve", &disable, &notify, &block]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let outbox = dir.path().join("outbox");
+    let outbox_s = outbox.to_str().unwrap();
+    let run = ["--user", "bob", "run", "--campaign", "zinc", "--outbox", outbox_s, "--dry-run-accounts"];
+    let r = takedown(&db, &run);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let states: Vec<(String, String)> = actions(&db)
+        .iter()
+        .map(|a| (a["action"]["kind"].as_str().unwrap().into(), a["action"]["state"].as_str().unwrap().into()))
+        .collect();
+    assert!(states.contains(&("disable-account".into(), "verified".into())), "{states:?}");
+    assert!(states.contains(&("notify".into(), "verified".into())), "{states:?}");
+    assert!(states.contains(&("block".into(), "done".into())), "{states:?}");
+    let emls = || {
+        std::fs::read_dir(&outbox)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"))
+            .count()
+    };
+    assert_eq!(emls(), 1);
+    let eml = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .unwrap();
+    let text = std::fs::read_to_string(eml.path()).unwrap();
+    assert!(text.contains("fake-1") && text.contains("p1@example.org"), "{text}");
+
+    // Run again: nothing approved is left, nothing is sent twice.
+    let r = takedown(&db, &run);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("no approved actions"), "{}", r.stdout);
+    assert_eq!(emls(), 1);
+
+    let r = takedown(&db, &["--user", "bob", "undo", &disable, "--dry-run-accounts", "--outbox", outbox_s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = std::fs::read_to_string(outbox.join("accounts-dry-run.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert!(log.lines().last().unwrap().contains("\"value\":true"));
+    // A notice cannot be unsent: a clear refusal, exit 2.
+    let r = takedown(&db, &["--user", "bob", "undo", &notify]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot be unsent"), "{}", r.stderr);
+    let r = takedown(&db, &["audit", "verify"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn block_export_sinkholes_the_kill_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let out = dir.path().join("zone.rpz");
+    let kill = "www.iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.com";
+    let r = takedown(
+        &db,
+        &[
+            "block",
+            "--indicator",
+            "evil.example",
+            "--indicator",
+            kill,
+            "--indicator",
+            "198.51.100.7",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let zone = std::fs::read_to_string(&out).unwrap();
+    assert!(zone.contains(&format!("{kill} IN A 192.0.2.1")), "{zone}");
+    assert!(zone.contains("kill switch") && zone.contains("evil.example IN CNAME ."));
+    let r = takedown(&db, &["block", "--indicator", "not a domain"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("neither a domain name nor an IP address"), "{}", r.stderr);
+    let r = takedown(&db, &["block", "--format", "suricata", "--indicator", kill]);
+    assert!(r.stdout.contains("alert dns") && !r.stdout.contains("drop dns"), "{}", r.stdout);
+}
+
+/// Replays an unpatched Windows host's answers, ending in 0xC0000205.
+fn vulnerable_responder() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else { return };
+        for _ in 0..4 {
+            let Ok(req) = smb::read_message(&mut s) else { return };
+            let Some(q) = smb::parse_smb1(&req) else { return };
+            let (status, words): (u32, Vec<u8>) = match q.command {
+                0x72 => (0, [vec![0, 0, 3], vec![0; 31]].concat()),
+                0x73 => (0, vec![0xFF, 0, 0, 0, 0, 0]),
+                0x75 => (0, vec![0xFF, 0, 0, 0, 1, 0]),
+                0x25 => (smb::STATUS_INSUFF_SERVER_RESOURCES, vec![]),
+                _ => return,
+            };
+            let mut h = smb::header(q.command, 2048, 2049, 0);
+            h[5..9].copy_from_slice(&status.to_le_bytes());
+            h[9] = 0x98;
+            h.push((words.len() / 2) as u8);
+            h.extend_from_slice(&words);
+            h.extend_from_slice(&0u16.to_le_bytes());
+            if s.write_all(&smb::frame(&h)).is_err() {
+                return;
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn harden_check_contract_on_a_vulnerable_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let addr = vulnerable_responder();
+    let r = takedown(&db, &["harden", "check", "--output-format", "json", &addr]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r.stdout);
+    let t = &v["targets"][0];
+    assert_eq!(t["target"], addr.as_str());
+    assert_eq!(t["smb1"], true);
+    assert_eq!(t["ms17_010"], "vulnerable");
+    assert!(t["evidence"].as_array().unwrap().iter().any(|e| e.as_str().unwrap().contains("0xC0000205")));
+}
+
+#[test]
+fn harden_check_bad_target_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let r = takedown(&db, &["harden", "check", "--output-format", "json", &format!("127.0.0.1:{port}")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot connect") && r.stdout.is_empty(), "{}", r.stderr);
+    let r = takedown(&db, &["harden", "check", "no such host name:445"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn harden_check_against_samba() {
+    let (Ok(on), Ok(off)) = (std::env::var("TAKEDOWN_SMB1_ON"), std::env::var("TAKEDOWN_SMB1_OFF")) else {
+        skip("TAKEDOWN_SMB1_ON / TAKEDOWN_SMB1_OFF are not set (.ci/setup.d/60-act.sh starts smbd)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let r = takedown(&db, &["harden", "check", "--output-format", "json", &on]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(json(&r.stdout)["targets"][0]["smb1"], true);
+    let r = takedown(&db, &["harden", "check", "--output-format", "json", &off]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(json(&r.stdout)["targets"][0]["smb1"], false);
+}
