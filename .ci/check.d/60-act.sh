@@ -16,3 +16,5 @@ set -e
 cat "$WORK/act/on.json" "$WORK/act/off.json"
 [ "$ACT_ON" -eq 1 ] && grep -q '"smb1": true' "$WORK/act/on.json"
 [ "$ACT_OFF" -eq 0 ] && grep -q '"smb1": false' "$WORK/act/off.json"
+# Samba is not vulnerable to MS17-010: its answer to the probe must read as patched.
+grep -q '"ms17_010": "patched"' "$WORK/act/on.json"

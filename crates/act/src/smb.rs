@@ -23,6 +23,11 @@ pub const STATUS_SUCCESS: u32 = 0;
 pub const STATUS_INSUFF_SERVER_RESOURCES: u32 = 0xC000_0205;
 pub const STATUS_INVALID_HANDLE: u32 = 0xC000_0008;
 pub const STATUS_ACCESS_DENIED: u32 = 0xC000_0022;
+/// The same two answers in the older DOS error form (class ERRDOS, codes ERRbadfid and
+/// ERRnoaccess, read as one little-endian word), which servers such as Samba send
+/// when the session did not negotiate 32-bit status codes.
+pub const DOS_ERRBADFID: u32 = 0x0006_0001;
+pub const DOS_ERRNOACCESS: u32 = 0x0005_0001;
 
 const SMB_COM_NEGOTIATE: u8 = 0x72;
 const SMB_COM_SESSION_SETUP_ANDX: u8 = 0x73;
@@ -91,7 +96,7 @@ pub fn check(target: &str) -> Result<SmbCheck, SmbError> {
 pub fn classify(status: u32, evidence: &mut Vec<String>) -> Ms17010 {
     let verdict = match status {
         STATUS_INSUFF_SERVER_RESOURCES => Ms17010::Vulnerable,
-        STATUS_INVALID_HANDLE | STATUS_ACCESS_DENIED => Ms17010::Patched,
+        STATUS_INVALID_HANDLE | STATUS_ACCESS_DENIED | DOS_ERRBADFID | DOS_ERRNOACCESS => Ms17010::Patched,
         _ => Ms17010::Unknown,
     };
     let why = match verdict {
@@ -336,6 +341,8 @@ mod tests {
         assert_eq!(classify(STATUS_INSUFF_SERVER_RESOURCES, &mut e), Ms17010::Vulnerable);
         assert_eq!(classify(STATUS_INVALID_HANDLE, &mut e), Ms17010::Patched);
         assert_eq!(classify(0xC000_00BB, &mut e), Ms17010::Unknown);
+        // Samba 4.17 answers the probe in the DOS form: ERRDOS / ERRbadfid.
+        assert_eq!(classify(0x0006_0001, &mut e), Ms17010::Patched);
         assert!(e[0].contains("0xC0000205"));
     }
 }
