@@ -156,9 +156,15 @@ fn execute(store: &Store, a: &Action, who: &str, c: &Connectors<'_>) -> Result<V
             };
             Ok(json!({ "check": check, "fixes": fixes, "applied": !check.at_risk(), "summary": summary }))
         }
-        (ActionKind::Block, Subject::Endpoint { ip, .. }) => Ok(
-            json!({ "value": ip, "summary": format!("{ip} added to the campaign's blocklist (takedown block exports it)") }),
-        ),
+        (ActionKind::Block, Subject::Endpoint { ip, .. }) => {
+            // A kill-switch domain must keep resolving: blocking it re-arms the worm.
+            let summary = if crate::block::is_kill_switch(ip) {
+                format!("{ip} is a WannaCry kill switch: takedown block gives it a sinkhole answer, never a block")
+            } else {
+                format!("{ip} added to the campaign's blocklist (takedown block exports it)")
+            };
+            Ok(json!({ "value": ip, "summary": summary }))
+        }
         (kind, target) => {
             Err(ActError::Input(format!("a {} action cannot target {}", kind_str(kind), subject_key(target))))
         }
