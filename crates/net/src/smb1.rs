@@ -132,9 +132,14 @@ pub fn negotiate_dialects(m: &Message<'_>) -> Vec<String> {
 /// The path of a Tree Connect AndX request (MS-CIFS 2.2.4.55.1), such as `\\host\IPC$`.
 pub fn tree_connect_path(m: &Message<'_>) -> Option<String> {
     let password_len = usize::from(le16(m.words, 6)?);
-    let mut at = password_len;
+    string_at(m, password_len)
+}
+
+/// A NUL-terminated string of the message's bytes starting at `at`: UTF-16, aligned on
+/// 2 bytes from the start of the header, when the header says Unicode; else 8-bit.
+/// At most `MAX_PATH_UNITS` units.
+fn string_at(m: &Message<'_>, mut at: usize) -> Option<String> {
     if m.header.unicode() {
-        // Unicode strings are aligned on 2 bytes from the start of the header.
         if (m.bytes_offset + at) % 2 == 1 {
             at += 1;
         }
@@ -192,21 +197,7 @@ pub fn trans_request(m: &Message<'_>) -> Option<TransRequest> {
 }
 
 fn trans_name(m: &Message<'_>) -> Option<String> {
-    if m.header.unicode() {
-        let at = usize::from(m.bytes_offset % 2 == 1);
-        let units: Vec<u16> = m
-            .bytes
-            .get(at..)?
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .take_while(|&u| u != 0)
-            .take(MAX_PATH_UNITS)
-            .collect();
-        Some(String::from_utf16_lossy(&units))
-    } else {
-        let end = m.bytes.iter().position(|&c| c == 0).unwrap_or(m.bytes.len()).min(MAX_PATH_UNITS);
-        Some(String::from_utf8_lossy(&m.bytes[..end]).into_owned())
-    }
+    string_at(m, 0)
 }
 
 /// The fields of an NT Transact request (MS-CIFS 2.2.4.62.1).
