@@ -36,7 +36,8 @@ cat >"$NET_SMB/smb.conf" <<CONF
     read only = no
     force user = root
 CONF
-smbd --foreground --no-process-group --configfile="$NET_SMB/smb.conf" >"$NET_SMB/log/smbd.out" 2>&1 &
+# Its own process group: smbd signals its whole group when stopped.
+smbd --foreground --configfile="$NET_SMB/smb.conf" >"$NET_SMB/log/smbd.out" 2>&1 &
 NET_SMBD_PID=$!
 on_exit "kill $NET_SMBD_PID"
 for _ in $(seq 1 50); do

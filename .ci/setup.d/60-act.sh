@@ -33,7 +33,8 @@ on_exit kill $!
 export TAKEDOWN_SMTP="127.0.0.1:4425"
 
 # Two smbd, each with its own configuration and directories, in the foreground of
-# a background job so that its pid is ours to stop.
+# a background job so that its pid is ours to stop. smbd keeps its own process
+# group: on SIGTERM it signals its whole group, which must not be this script's.
 act_smbd() { # PORT MIN_PROTOCOL
     local d="$ACT_DIR/smbd-$1"
     mkdir -p "$d"/{lock,state,cache,pid,private,log,share}
@@ -57,7 +58,7 @@ act_smbd() { # PORT MIN_PROTOCOL
     path = $d/share
     guest ok = yes
 CONF
-    smbd --foreground --no-process-group --configfile="$d/smb.conf" >"$d/log/stdout" 2>&1 &
+    smbd --foreground --configfile="$d/smb.conf" >"$d/log/stdout" 2>&1 &
     on_exit kill $!
     act_wait_port "$1"
 }
