@@ -76,43 +76,43 @@ fn missing(kind: ActionKind) -> Option<(&'static str, &'static str)> {
 pub fn run_approved(store: &Store, campaign: &str, who: &str, c: &Connectors<'_>) -> Result<Vec<Outcome>, ActError> {
     let mut out = Vec::new();
     for stored in store.actions(campaign)? {
-        let a = stored.action;
-        if a.state != ActionState::Approved {
-            continue;
-        }
-        let have = match a.kind {
-            ActionKind::DisableAccount => c.directory.is_some(),
-            ActionKind::Notify => c.mailer.is_some(),
-            ActionKind::Quarantine | ActionKind::Restore => c.vault.is_some(),
-            ActionKind::Harden | ActionKind::Block => true,
-        };
-        if !have {
-            let (kind, hint) = missing(a.kind).unwrap_or(("this", ""));
-            out.push(outcome(&a, a.state, format!("left approved: no connector for {kind} actions ({hint})")));
-            continue;
-        }
-        step(store, &a.id, ActionState::Running, who, None, json!({}))?;
-        match execute(store, &a, who, c) {
-            Ok(result) => {
-                let detail = result["summary"].as_str().unwrap_or("done").to_string();
-                let done = step(store, &a.id, ActionState::Done, who, Some(result), json!({ "summary": detail }))?;
-                out.push(verify_one(store, &done, who, c, detail)?);
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                step(
-                    store,
-                    &a.id,
-                    ActionState::Failed,
-                    who,
-                    Some(json!({ "error": reason })),
-                    json!({ "error": reason }),
-                )?;
-                out.push(outcome(&a, ActionState::Failed, reason));
-            }
+        if stored.action.state == ActionState::Approved {
+            out.push(run_one(store, stored.action, who, c)?);
         }
     }
     Ok(out)
+}
+
+/// Runs one approved action and verifies it if it can be verified. An action whose
+/// connector is missing is left approved, and the outcome says which one to give.
+pub fn run_one(store: &Store, a: Action, who: &str, c: &Connectors<'_>) -> Result<Outcome, ActError> {
+    if a.state != ActionState::Approved {
+        let (from, to) = (a.state.as_str(), ActionState::Running.as_str());
+        return Err(takedown_store::StoreError::BadTransition { id: a.id, from, to }.into());
+    }
+    let have = match a.kind {
+        ActionKind::DisableAccount => c.directory.is_some(),
+        ActionKind::Notify => c.mailer.is_some(),
+        ActionKind::Quarantine | ActionKind::Restore => c.vault.is_some(),
+        ActionKind::Harden | ActionKind::Block => true,
+    };
+    if !have {
+        let (kind, hint) = missing(a.kind).unwrap_or(("this", ""));
+        return Ok(outcome(&a, a.state, format!("left approved: no connector for {kind} actions ({hint})")));
+    }
+    step(store, &a.id, ActionState::Running, who, None, json!({}))?;
+    match execute(store, &a, who, c) {
+        Ok(result) => {
+            let detail = result["summary"].as_str().unwrap_or("done").to_string();
+            let done = step(store, &a.id, ActionState::Done, who, Some(result), json!({ "summary": detail }))?;
+            verify_one(store, &done, who, c, detail)
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            step(store, &a.id, ActionState::Failed, who, Some(json!({ "error": reason })), json!({ "error": reason }))?;
+            Ok(outcome(&a, ActionState::Failed, reason))
+        }
+    }
 }
 
 fn execute(store: &Store, a: &Action, who: &str, c: &Connectors<'_>) -> Result<Value, ActError> {

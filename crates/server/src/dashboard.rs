@@ -3,17 +3,17 @@
 //! same TLP rule as REST and TAXII.
 
 use crate::error::ApiError;
+use crate::pictures::{accounts_svg, host_edges, host_graph_svg, AccountCluster};
 use crate::rest::{campaign_audit, visible_campaign, visible_campaigns, visible_findings};
-use crate::AppState;
+use crate::{actions, AppState};
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use takedown_model::{Evidence, Finding, Subject};
-use takedown_store::Principal;
+use takedown_model::{ActionKind, ActionState, Subject};
+use takedown_store::{kind_str, subject_key, Principal, Role};
 
 const SESSION: &str = "td_session";
 const LOGIN_CSRF: &str = "td_login_csrf";
@@ -23,6 +23,8 @@ const LOGIN_CSRF: &str = "td_login_csrf";
 pub struct Session {
     pub principal: Principal,
     pub csrf: String,
+    /// What the last form did, shown once on the next page.
+    pub flash: Option<String>,
 }
 
 pub fn routes() -> Router<AppState> {
@@ -32,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/logout", axum::routing::post(logout))
         .route("/ui/", get(campaign_list))
         .route("/ui/campaigns/{name}", get(campaign_page))
+        .route("/ui/campaigns/{name}/actions/{id}/approve", axum::routing::post(approve))
 }
 
 fn random_hex() -> String {
@@ -50,8 +53,35 @@ fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     state.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
 }
 
+/// The session's message, taken: it is shown once.
+fn take_flash(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let id = cookie(headers, SESSION)?;
+    state.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id)?.flash.take()
+}
+
+fn set_flash(state: &AppState, headers: &HeaderMap, text: String) {
+    if let Some(id) = cookie(headers, SESSION) {
+        if let Some(s) = state.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id) {
+            s.flash = Some(text);
+        }
+    }
+}
+
+/// A path segment, percent-encoded (campaign names and ids may hold anything).
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -82,7 +112,12 @@ fn page(title: &str, who: Option<&Session>, body: &str) -> Html<String> {
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>{} · takedown</title><style>\
          body{{font:14px system-ui,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse}}\
          td,th{{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}}\
-         .bar{{float:right}}.tlp{{font-weight:bold}}code{{font-size:90%}}</style></head><body>{bar}\
+         .bar{{float:right}}.tlp{{font-weight:bold}}code{{font-size:90%}}h3{{margin-top:1.6em}}\
+         .st{{padding:.1em .5em;border-radius:.8em;background:#eee}}.st-proposed{{background:#fff3cd}}\
+         .st-approved{{background:#d1ecf1}}.st-done,.st-verified{{background:#d4edda}}.st-failed{{background:#f8d7da}}\
+         .flash{{background:#eef5ff;border-left:4px solid #2c7fb8;padding:.5em 1em}}.note{{color:#8a5a00}}\
+         .why{{color:#555;max-width:28em}}.destructive{{color:#c0392b}}button.approve{{cursor:pointer}}\
+         table{{margin-bottom:1em}}</style></head><body>{bar}\
          <h1><a href=/ui/>takedown</a> · {}</h1>{body}</body></html>",
         esc(title),
         esc(title)
@@ -139,7 +174,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
         .sessions
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(id.clone(), Session { principal, csrf: random_hex() });
+        .insert(id.clone(), Session { principal, csrf: random_hex(), flash: None });
     let mut response = Redirect::to("/ui/").into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("{SESSION}={id}; HttpOnly; SameSite=Strict; Path=/")) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -149,6 +184,8 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
 
 #[derive(Debug, serde::Deserialize)]
 struct CsrfForm {
+    /// Missing reads as empty, which is refused like a wrong one.
+    #[serde(default)]
     csrf: String,
 }
 
@@ -197,119 +234,87 @@ async fn campaign_list(State(state): State<AppState>, headers: HeaderMap) -> Res
     }
 }
 
-/// Attacker → victim edges from capture findings (`net.*`): the finding's host and
-/// the peer in its packet evidence, oriented by the host's role.
-fn host_edges(findings: &[Finding]) -> BTreeSet<(String, String)> {
-    let mut edges = BTreeSet::new();
-    for f in findings.iter().filter(|f| f.detector.starts_with("net.")) {
-        let Subject::Endpoint { ip, .. } = &f.subject else { continue };
-        for e in &f.evidence {
-            if let Evidence::Packets { fields, .. } = e {
-                let (Some(role), Some(peer)) = (fields.get("role"), fields.get("peer")) else { continue };
-                if role == "attacker" {
-                    edges.insert((ip.clone(), peer.clone()));
-                } else {
-                    edges.insert((peer.clone(), ip.clone()));
-                }
-            }
-        }
-    }
-    edges
-}
-
-/// The hosts on a circle, edges as arrows, attackers in red.
-fn host_graph_svg(edges: &BTreeSet<(String, String)>) -> String {
-    let nodes: BTreeSet<&String> = edges.iter().flat_map(|(a, b)| [a, b]).collect();
-    let attackers: BTreeSet<&String> = edges.iter().map(|(a, _)| a).collect();
-    let n = nodes.len().max(1) as f64;
-    let (w, h, r) = (640.0, 420.0, 160.0);
-    let pos: BTreeMap<&String, (f64, f64)> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, ip)| {
-            let a = std::f64::consts::TAU * i as f64 / n;
-            (*ip, (w / 2.0 + r * a.cos(), h / 2.0 + r * a.sin()))
-        })
-        .collect();
-    let mut svg = format!(
-        "<svg id=hostgraph xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
-         <defs><marker id=arrow viewBox=\"0 0 10 10\" refX=\"18\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\">\
-         <path d=\"M0,0L10,5L0,10z\" fill=\"#555\"/></marker></defs>"
-    );
-    for (a, b) in edges {
-        let ((x1, y1), (x2, y2)) = (pos[a], pos[b]);
-        let _ = write!(svg, "<line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>");
-    }
-    for (ip, (x, y)) in &pos {
-        let fill = if attackers.contains(ip) { "#c0392b" } else { "#2c7fb8" };
-        let _ = write!(
-            svg,
-            "<circle cx=\"{x:.0}\" cy=\"{y:.0}\" r=\"9\" fill=\"{fill}\"/><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"12\">{}</text>",
-            x + 12.0,
-            y + 4.0,
-            esc(ip)
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+/// What the campaign page shows, read in one go under the store's lock.
+struct CampaignView {
+    campaign: takedown_model::Campaign,
+    owner: Option<String>,
+    findings: Vec<takedown_model::Finding>,
+    actions: Vec<takedown_store::StoredAction>,
+    notices: Vec<takedown_store::Notice>,
+    audit: Vec<takedown_model::AuditEvent>,
 }
 
 async fn campaign_page(State(state): State<AppState>, headers: HeaderMap, Path(name): Path<String>) -> Response {
     let Some(s) = session(&state, &headers) else { return Redirect::to("/ui/login").into_response() };
+    let flash = take_flash(&state, &headers);
     let org = s.principal.org.clone();
     let loaded = state
         .with(move |store| {
             let access = store.access(&org)?;
             let (c, owner) = visible_campaign(store, &access, &name)?;
             let findings = visible_findings(store, &access, &c, owner.as_deref())?;
+            // Actions and notices carry the campaign's level: they are its decisions.
+            let actions: Vec<_> = store
+                .actions(&c.name)?
+                .into_iter()
+                .filter(|a| access.campaign_item(&c.id, owner.as_deref(), &a.action.id, c.tlp))
+                .collect();
+            let notices = if access.campaign_item(&c.id, owner.as_deref(), &c.id, c.tlp) {
+                store.notices(&c.name)?
+            } else {
+                Vec::new()
+            };
             let audit = campaign_audit(store, &c)?;
-            Ok((c, owner, findings, audit))
+            Ok(CampaignView { campaign: c, owner, findings, actions, notices, audit })
         })
         .await;
-    let (c, owner, findings, audit) = match loaded {
-        Ok(x) => x,
+    let v = match loaded {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
+    let c = &v.campaign;
     let mut body = format!(
-        "<h2 id=campaign>{}</h2><p>TLP:{} · owner {} · {}</p>",
+        "<h2 id=campaign>{}</h2><p>TLP:{} · owner {} · {}</p>\
+         <p class=nav><a href=#actions>Actions</a> · <a href=#notices>Notices</a> · <a href=#accounts>Accounts</a> · \
+         <a href=#hosts>Hosts</a> · <a href=#timeline-h>Timeline</a> · <a href=#audit-h>Audit trail</a></p>",
         esc(&c.name),
         c.tlp.as_str().to_uppercase(),
-        esc(owner.as_deref().unwrap_or("-")),
+        esc(v.owner.as_deref().unwrap_or("-")),
         esc(c.description.as_deref().unwrap_or(""))
     );
-    // The timeline: findings and audit events together, oldest first.
-    let mut timeline: Vec<(String, String, String)> = findings
-        .iter()
-        .map(|f| {
-            let level = f.tlp.unwrap_or(c.tlp).as_str().to_uppercase();
-            (
-                f.observed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                format!("finding · {}", f.detector),
-                format!("{} (TLP:{level})", f.summary),
-            )
-        })
-        .collect();
-    timeline.extend(audit.iter().map(|e| {
-        (
-            e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            format!("audit · {}", e.verb),
-            format!("{} by {}", e.object, e.actor),
-        )
-    }));
-    timeline.sort();
-    body.push_str("<h3>Timeline</h3><table id=timeline><tr><th>when<th>what<th>detail</tr>");
-    for (at, what, detail) in &timeline {
-        let _ = write!(body, "<tr><td>{}<td>{}<td>{}</tr>", esc(at), esc(what), esc(detail));
+    if let Some(text) = flash {
+        let _ = write!(body, "<p class=flash id=flash>{}</p>", esc(&text));
     }
-    body.push_str("</table><h3>Hosts (attacker → victim, from captures)</h3>");
-    let edges = host_edges(&findings);
+    action_queue(&mut body, &s, &v);
+    notices_sent(&mut body, &v);
+    body.push_str("<h3 id=accounts>Suspicious accounts around the known fakes</h3>");
+    let cluster = AccountCluster::from_findings(&v.findings);
+    if cluster.is_empty() {
+        body.push_str(
+            "<p>No account findings in this campaign (<code>takedown accounts rank --campaign</code> files them).</p>",
+        );
+    } else {
+        let _ = write!(
+            body,
+            "<p>{} known fake(s), {} ranked account(s), {} person(s) reached. Hover a node for its rank and score.</p>",
+            cluster.seeds.len(),
+            cluster.ranked.len(),
+            cluster.exposed.len()
+        );
+        body.push_str(&accounts_svg(&cluster));
+    }
+    body.push_str("<h3 id=hosts>Hosts (attacker → victim, from captures)</h3>");
+    let edges = host_edges(&v.findings);
     if edges.is_empty() {
         body.push_str("<p>No capture findings in this campaign.</p>");
     } else {
         body.push_str(&host_graph_svg(&edges));
     }
-    body.push_str("<h3>Audit trail</h3><table id=audit><tr><th>#<th>when<th>who<th>verb<th>object<th>hash</tr>");
-    for e in &audit {
+    timeline(&mut body, &v);
+    body.push_str(
+        "<h3 id=audit-h>Audit trail</h3><table id=audit><tr><th>#<th>when<th>who<th>verb<th>object<th>hash</tr>",
+    );
+    for e in &v.audit {
         let _ = write!(
             body,
             "<tr><td>{}<td>{}<td>{}<td>{}<td>{}<td><code>{}</code></tr>",
@@ -323,4 +328,171 @@ async fn campaign_page(State(state): State<AppState>, headers: HeaderMap, Path(n
     }
     body.push_str("</table>");
     page(&c.name, Some(&s), &body).into_response()
+}
+
+/// The action queue: one row per action, with an Approve button on proposed ones
+/// for an approver of the owner organisation. A destructive action the viewer
+/// proposed shows the two-person rule instead of a button.
+fn action_queue(body: &mut String, s: &Session, v: &CampaignView) {
+    let p = &s.principal;
+    let may_approve = p.role.allows(Role::Approver) && v.owner.as_deref() == Some(p.org.as_str());
+    body.push_str("<h3 id=actions>Action queue</h3>");
+    if v.actions.is_empty() {
+        body.push_str("<p>No actions proposed yet (<code>takedown plan --campaign NAME</code> proposes them).</p>");
+        return;
+    }
+    if !may_approve {
+        let why = if p.role.allows(Role::Approver) {
+            format!("only {} (the owner) approves this campaign's actions", v.owner.as_deref().unwrap_or("its owner"))
+        } else {
+            format!("your role ({}) may not approve; an approver or admin may", p.role)
+        };
+        let _ = write!(body, "<p class=note>{}</p>", esc(&why));
+    }
+    body.push_str(
+        "<table id=action-queue><tr><th>kind<th>target<th>state<th>proposed by<th>approved by<th>why<th></tr>",
+    );
+    for stored in &v.actions {
+        let a = &stored.action;
+        let button = if a.state != ActionState::Proposed || !may_approve {
+            String::new()
+        } else if a.kind.is_destructive() && a.proposed_by == p.user {
+            "<span class=note>two-person rule: you proposed this destructive action; another approver must approve it</span>"
+                .to_string()
+        } else {
+            format!(
+                "<form method=post action=\"/ui/campaigns/{}/actions/{}/approve\"><input type=hidden name=csrf value=\"{}\">\
+                 <button class=approve data-action=\"{}\">Approve</button></form>",
+                seg(&v.campaign.name),
+                seg(&a.id),
+                esc(&s.csrf),
+                esc(&a.id)
+            )
+        };
+        let reason: String = a.reason.chars().take(140).collect();
+        let _ = write!(
+            body,
+            "<tr id=\"{}\"><td>{}{}<td><code>{}</code><td><span class=\"st st-{}\">{}</span><td>{}<td>{}<td class=why>{}<td>{}</tr>",
+            esc(&a.id),
+            kind_str(a.kind),
+            if a.kind.is_destructive() { " <span class=destructive title=\"needs two people\">⚠</span>" } else { "" },
+            esc(&subject_key(&a.target)),
+            a.state.as_str(),
+            a.state.as_str(),
+            esc(&a.proposed_by),
+            esc(a.approved_by.as_deref().unwrap_or("—")),
+            esc(&reason),
+            button
+        );
+    }
+    body.push_str("</table>");
+}
+
+/// Notices: the notify actions, with what their delivery recorded.
+fn notices_sent(body: &mut String, v: &CampaignView) {
+    body.push_str("<h3 id=notices>Notices</h3>");
+    let notify: Vec<_> = v.actions.iter().filter(|a| a.action.kind == ActionKind::Notify).collect();
+    if notify.is_empty() && v.notices.is_empty() {
+        body.push_str(
+            "<p>No notices planned (people reached by the fakes get one: <code>takedown accounts exposure</code>).</p>",
+        );
+        return;
+    }
+    body.push_str(
+        "<table id=notices-table><tr><th>person<th>e-mail<th>action<th>notice<th>attempts<th>message id / last answer</tr>",
+    );
+    for stored in &notify {
+        let a = &stored.action;
+        let (person, email) = match &a.target {
+            Subject::Person { id, email } => (id.clone(), email.clone().unwrap_or_default()),
+            other => (subject_key(other), String::new()),
+        };
+        let n = v.notices.iter().find(|n| n.action_id.as_deref() == Some(a.id.as_str()) || n.person == person);
+        let _ = write!(
+            body,
+            "<tr><td>{}<td>{}<td><span class=\"st st-{}\">{}</span><td>{}<td>{}<td><code>{}</code></tr>",
+            esc(&person),
+            esc(&email),
+            a.state.as_str(),
+            a.state.as_str(),
+            esc(n.map_or("not sent", |n| n.state.as_str())),
+            n.map_or(0, |n| n.attempts),
+            esc(n.and_then(|n| n.message_id.as_deref().or(n.last_result.as_deref())).unwrap_or(""))
+        );
+    }
+    // Notices sent outside a notify action (takedown run of an older plan).
+    for n in v.notices.iter().filter(|n| {
+        !notify.iter().any(|a| {
+            n.action_id.as_deref() == Some(a.action.id.as_str())
+                || matches!(&a.action.target, Subject::Person { id, .. } if *id == n.person)
+        })
+    }) {
+        let _ = write!(
+            body,
+            "<tr><td>{}<td>{}<td>—<td>{}<td>{}<td><code>{}</code></tr>",
+            esc(&n.person),
+            esc(&n.email),
+            esc(&n.state),
+            n.attempts,
+            esc(n.message_id.as_deref().or(n.last_result.as_deref()).unwrap_or(""))
+        );
+    }
+    body.push_str("</table>");
+}
+
+/// Findings and audit events together, oldest first.
+fn timeline(body: &mut String, v: &CampaignView) {
+    let c = &v.campaign;
+    let mut rows: Vec<(String, String, String)> = v
+        .findings
+        .iter()
+        .map(|f| {
+            let level = f.tlp.unwrap_or(c.tlp).as_str().to_uppercase();
+            (
+                f.observed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                format!("finding · {}", f.detector),
+                format!("{} (TLP:{level})", f.summary),
+            )
+        })
+        .collect();
+    rows.extend(v.audit.iter().map(|e| {
+        (
+            e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            format!("audit · {}", e.verb),
+            format!("{} by {}", e.object, e.actor),
+        )
+    }));
+    rows.sort();
+    body.push_str("<h3 id=timeline-h>Timeline</h3><table id=timeline><tr><th>when<th>what<th>detail</tr>");
+    for (at, what, detail) in &rows {
+        let _ = write!(body, "<tr><td>{}<td>{}<td>{}</tr>", esc(at), esc(what), esc(detail));
+    }
+    body.push_str("</table>");
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(s) = session(&state, &headers) else { return Redirect::to("/ui/login").into_response() };
+    if form.csrf.is_empty() || form.csrf != s.csrf {
+        return (
+            StatusCode::FORBIDDEN,
+            page("refused", Some(&s), "<p>The form did not carry this session's token; nothing was approved. Reload the page and try again.</p>"),
+        )
+            .into_response();
+    }
+    let back = format!("/ui/campaigns/{}#actions", seg(&name));
+    let p = s.principal.clone();
+    let result = state.with(move |store| actions::approve(store, &p, &name, &id)).await;
+    let text = match result {
+        Ok(a) => format!("approved: {} {}", kind_str(a.action.kind), subject_key(&a.action.target)),
+        Err(e @ ApiError::Internal(_)) => return e.into_response(),
+        Err(ApiError::NotFound) => return ApiError::NotFound.into_response(),
+        Err(e) => format!("not approved: {e}"),
+    };
+    set_flash(&state, &headers, text);
+    Redirect::to(&back).into_response()
 }

@@ -10,6 +10,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("this token's role may not do that")]
     Forbidden,
+    /// 403 with the reason, when the role is not what is missing.
+    #[error("{0}")]
+    ForbiddenBecause(String),
     #[error("not found")]
     NotFound,
     #[error("not acceptable: send Accept: application/taxii+json;version=2.1")]
@@ -18,6 +21,13 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     BadRequest(String),
+    /// The request is understood but the state of the thing forbids it (an action
+    /// already approved, the two-person rule).
+    #[error("{0}")]
+    Conflict(String),
+    /// This server does not do that; the message says what does.
+    #[error("{0}")]
+    NotImplemented(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -26,11 +36,13 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -39,6 +51,24 @@ impl ApiError {
 impl From<takedown_store::StoreError> for ApiError {
     fn from(e: takedown_store::StoreError) -> ApiError {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<takedown_act::ActError> for ApiError {
+    fn from(e: takedown_act::ActError) -> ApiError {
+        use takedown_act::ActError as E;
+        use takedown_store::StoreError as S;
+        match e {
+            E::Store(S::NoAction(_)) => ApiError::NotFound,
+            E::Store(e @ S::BadTransition { .. }) => ApiError::Conflict(e.to_string()),
+            E::Store(e) => ApiError::from(e),
+            e @ (E::TwoPerson { .. } | E::Conflict(_)) => ApiError::Conflict(e.to_string()),
+            e @ E::NoConnector { .. } => ApiError::NotImplemented(e.to_string()),
+            e @ E::Input(_) => ApiError::Conflict(e.to_string()),
+            // A connector that failed: the action is marked failed and the outcome
+            // says why, so this is only reached for errors outside a run.
+            e @ (E::Unreachable { .. } | E::Connector(_)) => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

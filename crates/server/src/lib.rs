@@ -5,14 +5,17 @@
 //! runs it on a listener until Ctrl-C or SIGTERM, finishing requests in flight.
 #![forbid(unsafe_code)]
 
+mod actions;
 mod auth;
 mod dashboard;
 mod error;
 mod openapi;
+mod pictures;
 mod rest;
 mod stix;
 mod taxii;
 
+pub use actions::ActConfig;
 pub use error::ApiError;
 
 use axum::extract::DefaultBodyLimit;
@@ -29,11 +32,19 @@ pub struct AppState {
     store: Arc<Mutex<Store>>,
     /// Dashboard sessions by cookie value; they end when the server stops.
     sessions: Arc<Mutex<std::collections::HashMap<String, dashboard::Session>>>,
+    /// What runs of actions may write to.
+    act: ActConfig,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
-        AppState { store: Arc::new(Mutex::new(store)), sessions: Arc::default() }
+        AppState { store: Arc::new(Mutex::new(store)), sessions: Arc::default(), act: ActConfig::default() }
+    }
+
+    /// The same state, running actions with `act`'s connectors.
+    pub fn with_act(mut self, act: ActConfig) -> AppState {
+        self.act = act;
+        self
     }
 
     /// Runs `f` on the store off the async threads.
@@ -58,6 +69,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(taxii::routes())
         .merge(rest::routes())
+        .merge(actions::routes())
         .merge(dashboard::routes())
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -71,12 +83,16 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
 
 /// Binds `addr`, calls `ready` with the bound address, and serves until Ctrl-C or
 /// SIGTERM, on a runtime of its own (for callers without one, such as the CLI).
-pub fn run(addr: std::net::SocketAddr, store: Store, ready: impl FnOnce(std::net::SocketAddr)) -> std::io::Result<()> {
+pub fn run(
+    addr: std::net::SocketAddr,
+    state: AppState,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         ready(listener.local_addr()?);
-        serve(listener, AppState::new(store)).await
+        serve(listener, state).await
     })
 }
 

@@ -13,6 +13,26 @@ fn op(summary: &str, params: Value, schema: Value) -> Value {
     json!({ "get": { "summary": summary, "parameters": params, "responses": responses } })
 }
 
+/// A POST on one action: who may, and what the answers mean.
+fn action_op(summary: &str, description: &str, key: &str, schema: Value) -> Value {
+    let mut responses = errors();
+    let error = responses["400"].clone();
+    responses["200"] = json!({ "description": "ok", "content": { "application/json": { "schema": {
+        "type": "object", "required": [key], "properties": { key: schema } } } } });
+    responses["403"]["description"] =
+        json!("the role is below approver, or the organisation does not own the campaign");
+    responses["404"]["description"] = json!("no such campaign visible to this organisation, or no such action in it");
+    responses["409"] = error.clone();
+    responses["409"]["description"] = json!("the action's state does not allow it, or the two-person rule refuses it");
+    responses["501"] = error;
+    responses["501"]["description"] =
+        json!("this kind of action is not carried out by the server (the message says where)");
+    json!({ "post": { "summary": summary, "description": description, "parameters": [
+        { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } },
+        { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }
+    ], "responses": responses } })
+}
+
 fn name_param() -> Value {
     json!([{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }])
 }
@@ -36,6 +56,15 @@ pub fn document() -> Value {
             "/api/v1/campaigns/{name}": op("One campaign", name_param(), campaign),
             "/api/v1/campaigns/{name}/findings": op("Its findings", name_param(), list_of("findings", any.clone())),
             "/api/v1/campaigns/{name}/actions": op("Its actions", name_param(), list_of("actions", any.clone())),
+            "/api/v1/campaigns/{name}/actions/{id}/approve": action_op("Approve a proposed action",
+                "Role approver or admin of the campaign's owner. A destructive action (disable-account, quarantine) needs an approver other than its proposer.",
+                "action", any.clone()),
+            "/api/v1/campaigns/{name}/actions/{id}/run": action_op("Run an approved action, then verify it",
+                "Block actions always; notify and disable-account when the server has an outbox (notices as .eml files, account changes as dry-run requests); harden and quarantine are run by the CLI on the host (501).",
+                "outcome", json!({ "$ref": "#/components/schemas/Outcome" })),
+            "/api/v1/campaigns/{name}/actions/{id}/undo": action_op("Undo a done or verified action",
+                "Through the same connectors as run; a sent notice cannot be undone (409).",
+                "outcome", json!({ "$ref": "#/components/schemas/Outcome" })),
             "/api/v1/campaigns/{name}/audit": op("Its audit trail", name_param(), list_of("events", json!({ "$ref": "#/components/schemas/AuditEvent" }))),
             "/api/v1/intel": op("Intel objects, paged", json!([
                 { "name": "type", "in": "query", "schema": { "type": "string" } },
@@ -57,6 +86,9 @@ pub fn document() -> Value {
                     "actor": { "type": "string", "nullable": true }, "description": { "type": "string", "nullable": true },
                     "tlp": { "type": "string", "enum": ["clear", "green", "amber", "amber+strict", "red"] },
                     "created": { "type": "string" }, "owner": { "type": "string", "nullable": true } } },
+                "Outcome": { "type": "object", "required": ["id", "kind", "target", "state", "detail"], "properties": {
+                    "id": { "type": "string" }, "kind": { "type": "string" }, "target": { "type": "string" },
+                    "state": { "type": "string" }, "detail": { "type": "string" } } },
                 "AuditEvent": { "type": "object", "required": ["seq", "at", "actor", "verb", "object", "hash"], "properties": {
                     "seq": { "type": "integer" }, "at": { "type": "string" }, "actor": { "type": "string" },
                     "verb": { "type": "string" }, "object": { "type": "string" }, "hash": { "type": "string" } } }

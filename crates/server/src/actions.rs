@@ -1,0 +1,218 @@
+//! Actions over REST (and for the dashboard's Approve button): approve, run and
+//! undo one action of a campaign, through takedown-act's own functions, so that the
+//! two-person rule and the lifecycle are the CLI's exactly.
+//!
+//! Only the owner organisation of a campaign acts on its actions, with a token of
+//! role approver or admin. A server runs only connectors that touch nothing outside
+//! it: the file outbox for notices, the dry-run directory for accounts, and the
+//! blocklist's bookkeeping. What needs the swept host (the quarantine vault) or a
+//! probe from it (harden) is answered 501, pointing at the CLI.
+
+use crate::auth::{principal, require};
+use crate::error::ApiError;
+use crate::rest::visible_campaign;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use takedown_act::directory::{AccountDirectory, DryRunDirectory};
+use takedown_act::notice::{FileOutbox, Mailer, NoticeContext};
+use takedown_act::plan::Policy;
+use takedown_act::run::Connectors;
+use takedown_act::Retry;
+use takedown_model::{ActionKind, Subject};
+use takedown_store::{kind_str, Principal, Role, Store, StoredAction};
+
+/// What the server's runs may write to. Without an outbox, notices and account
+/// changes are not run here (501).
+#[derive(Debug, Clone)]
+pub struct ActConfig {
+    /// Notices are written here as .eml files; account changes as
+    /// `accounts-dry-run.jsonl` requests.
+    pub outbox: Option<PathBuf>,
+    /// The From address and the signature of notices.
+    pub from: String,
+    pub organisation: String,
+}
+
+impl Default for ActConfig {
+    fn default() -> ActConfig {
+        ActConfig { outbox: None, from: "security@example.org".into(), organisation: "The security team".into() }
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/campaigns/{name}/actions/{id}/approve", post(approve_route))
+        .route("/api/v1/campaigns/{name}/actions/{id}/run", post(run_route))
+        .route("/api/v1/campaigns/{name}/actions/{id}/undo", post(undo_route))
+}
+
+/// The action `id` of campaign `name`, if `p` may act on it: 403 for a role below
+/// approver or an organisation other than the campaign's owner, 404 for a campaign
+/// it cannot see or an action not in it.
+pub(crate) fn actable(store: &Store, p: &Principal, name: &str, id: &str) -> Result<StoredAction, ApiError> {
+    require(p, Role::Approver)?;
+    let access = store.access(&p.org)?;
+    let (c, owner) = visible_campaign(store, &access, name)?;
+    if owner.as_deref() != Some(p.org.as_str()) {
+        return Err(ApiError::ForbiddenBecause(format!(
+            "only the organisation that owns campaign {name:?} acts on its actions; {} does not",
+            p.org
+        )));
+    }
+    // The whole id: a prefix that happens to be unique today may not be tomorrow.
+    match store.action(id) {
+        Ok(Some(s)) if s.action.id == id && s.action.campaign == c.name => Ok(s),
+        Ok(_) | Err(takedown_store::StoreError::Corrupt(_)) => Err(ApiError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Approves under the two-person rule, as `takedown approve` does; the audit event
+/// names the token's user.
+pub(crate) fn approve(store: &Store, p: &Principal, name: &str, id: &str) -> Result<StoredAction, ApiError> {
+    let s = actable(store, p, name, id)?;
+    Ok(takedown_act::plan::approve(store, &s.action.id, &p.user, Policy::default())?)
+}
+
+/// Why a kind is not run (or undone) on this server, if it is not.
+fn not_here(kind: ActionKind, config: &ActConfig) -> Option<String> {
+    match kind {
+        ActionKind::Quarantine | ActionKind::Restore => Some(
+            "quarantine acts on the swept host's files and vault: run it there with `takedown run --campaign NAME`"
+                .into(),
+        ),
+        ActionKind::Harden => Some(
+            "harden probes the host over SMB from where takedown runs: use `takedown run --campaign NAME` on a host \
+             that reaches it"
+                .into(),
+        ),
+        ActionKind::Notify | ActionKind::DisableAccount if config.outbox.is_none() => Some(format!(
+            "this server has no outbox for {} actions: start it with `takedown serve --outbox DIR` (notices are \
+             written as .eml files, account changes as dry-run requests), or use `takedown run` with --smtp / --scim",
+            kind_str(kind)
+        )),
+        _ => None,
+    }
+}
+
+/// The accounts a campaign disables: what its notices name.
+fn named_accounts(store: &Store, campaign: &str) -> Result<Vec<String>, ApiError> {
+    let mut out: Vec<String> = store
+        .actions(campaign)?
+        .into_iter()
+        .filter(|s| s.action.kind == ActionKind::DisableAccount)
+        .filter_map(|s| match s.action.target {
+            Subject::Account { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Runs `f` with the connectors this server may use.
+fn with_connectors<T>(
+    store: &Store,
+    campaign: &str,
+    config: &ActConfig,
+    f: impl FnOnce(&Connectors<'_>) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let directory = config.outbox.as_ref().map(|d| DryRunDirectory::new(d.join("accounts-dry-run.jsonl")));
+    let mailer = config.outbox.as_ref().map(|d| FileOutbox { dir: d.clone() });
+    if let Some(dir) = &config.outbox {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ApiError::Internal(format!("cannot create the outbox {}: {e}", dir.display())))?;
+    }
+    let notice = NoticeContext {
+        organisation: config.organisation.clone(),
+        from: config.from.clone(),
+        accounts: named_accounts(store, campaign)?,
+    };
+    let connectors = Connectors {
+        directory: directory.as_ref().map(|d| d as &dyn AccountDirectory),
+        mailer: mailer.as_ref().map(|m| m as &dyn Mailer),
+        vault: None,
+        notice,
+        retry: Retry { attempts: 1, ..Retry::default() },
+    };
+    f(&connectors)
+}
+
+pub(crate) fn run(
+    store: &Store,
+    p: &Principal,
+    config: &ActConfig,
+    name: &str,
+    id: &str,
+) -> Result<takedown_act::run::Outcome, ApiError> {
+    let s = actable(store, p, name, id)?;
+    if let Some(why) = not_here(s.action.kind, config) {
+        return Err(ApiError::NotImplemented(why));
+    }
+    let campaign = s.action.campaign.clone();
+    with_connectors(store, &campaign, config, |c| Ok(takedown_act::run::run_one(store, s.action, &p.user, c)?))
+}
+
+pub(crate) fn undo(
+    store: &Store,
+    p: &Principal,
+    config: &ActConfig,
+    name: &str,
+    id: &str,
+) -> Result<takedown_act::run::Outcome, ApiError> {
+    let s = actable(store, p, name, id)?;
+    if let Some(why) = not_here(s.action.kind, config) {
+        return Err(ApiError::NotImplemented(why));
+    }
+    let campaign = s.action.campaign.clone();
+    with_connectors(store, &campaign, config, |c| Ok(takedown_act::run::undo(store, &s.action.id, &p.user, c)?))
+}
+
+fn action_json(s: &StoredAction) -> Value {
+    serde_json::to_value(&s.action).unwrap_or(Value::Null)
+}
+
+async fn approve_route(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state.with(move |store| Ok(Json(json!({ "action": action_json(&approve(store, &p, &name, &id)?) })))).await
+}
+
+async fn run_route(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    let config = state.act.clone();
+    state
+        .with(move |store| {
+            let outcome = run(store, &p, &config, &name, &id)?;
+            Ok(Json(json!({ "outcome": outcome })))
+        })
+        .await
+}
+
+async fn undo_route(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    let config = state.act.clone();
+    state
+        .with(move |store| {
+            let outcome = undo(store, &p, &config, &name, &id)?;
+            Ok(Json(json!({ "outcome": outcome })))
+        })
+        .await
+}

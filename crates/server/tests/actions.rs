@@ -1,0 +1,265 @@
+//! Actions over REST and the dashboard's Approve button: roles, the owner rule, the
+//! two-person rule as the CLI enforces it, run and undo with the server's connectors.
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use takedown_model::{Action, ActionKind, ActionState, Campaign, Subject, Tlp};
+use takedown_server::{app, ActConfig, AppState};
+use takedown_store::{Role, Store};
+use tower::ServiceExt;
+
+struct World {
+    state: AppState,
+    tokens: std::collections::BTreeMap<&'static str, String>,
+    ids: std::collections::BTreeMap<&'static str, String>,
+}
+
+fn action(id: &str, kind: ActionKind, target: Subject) -> Action {
+    Action {
+        id: id.into(),
+        campaign: "zinc".into(),
+        kind,
+        target,
+        state: ActionState::Proposed,
+        proposed_by: "alice".into(),
+        approved_by: None,
+        reason: "test".into(),
+        findings: vec![],
+        created: chrono::Utc::now(),
+        updated: chrono::Utc::now(),
+    }
+}
+
+/// Campaign zinc (AMBER) is msft's and shared with fb; alice (msft) proposed its
+/// actions. `outbox` gives the server a place for notices and account changes.
+fn world(outbox: Option<std::path::PathBuf>) -> World {
+    let store = Store::open_in_memory().unwrap();
+    for org in ["msft", "fb", "other"] {
+        store.add_org(org, Tlp::Amber, "t").unwrap();
+    }
+    let c = Campaign {
+        id: "grouping--22222222-0000-4000-8000-000000000000".into(),
+        name: "zinc".into(),
+        actor: None,
+        description: None,
+        tlp: Tlp::Amber,
+        created: chrono::Utc::now(),
+    };
+    store.create_campaign(&c, "t").unwrap();
+    store.set_campaign_owner("zinc", "msft", "t").unwrap();
+    store.share_campaign("zinc", "fb", "t").unwrap();
+    let mut ids = std::collections::BTreeMap::new();
+    let actions = [
+        ("disable", ActionKind::DisableAccount, Subject::Account { platform: None, id: "fake-1".into() }),
+        ("notify", ActionKind::Notify, Subject::Person { id: "p1".into(), email: Some("p1@example.org".into()) }),
+        ("block", ActionKind::Block, Subject::Endpoint { ip: "203.0.113.7".into(), port: None }),
+        (
+            "quarantine",
+            ActionKind::Quarantine,
+            Subject::File { host: Some("ws1".into()), path: "/x".into(), sha256: None },
+        ),
+    ];
+    let list: Vec<Action> = actions
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, kind, target))| {
+            let id = format!("course-of-action--00000000-0000-4000-8000-{i:012}");
+            ids.insert(name, id.clone());
+            action(&id, kind, target)
+        })
+        .collect();
+    store.propose_actions("zinc", &list, "alice").unwrap();
+    let mut tokens = std::collections::BTreeMap::new();
+    tokens.insert("alice", store.create_token("msft", "alice", Role::Approver, "t").unwrap());
+    tokens.insert("bob", store.create_token("msft", "bob", Role::Approver, "t").unwrap());
+    tokens.insert("ana", store.create_token("msft", "ana", Role::Analyst, "t").unwrap());
+    tokens.insert("fb", store.create_token("fb", "fbadmin", Role::Admin, "t").unwrap());
+    tokens.insert("other", store.create_token("other", "o", Role::Admin, "t").unwrap());
+    let act = ActConfig { outbox, ..ActConfig::default() };
+    World { state: AppState::new(store).with_act(act), tokens, ids }
+}
+
+async fn send(w: &World, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app(w.state.clone()).oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+async fn post(w: &World, who: &str, action: &str, verb: &str) -> (StatusCode, Value) {
+    let req = Request::post(format!("/api/v1/campaigns/zinc/actions/{}/{verb}", w.ids[action]))
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens[who]))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = send(w, req).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+async fn audit(w: &World) -> Vec<(String, String, String)> {
+    let req = Request::get("/api/v1/campaigns/zinc/audit")
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["bob"]))
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, body) = send(w, req).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (s("actor"), s("verb"), s("object"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn approve_follows_roles_ownership_and_the_two_person_rule() {
+    let w = world(None);
+    let disable = w.ids["disable"].clone();
+    assert_eq!(post(&w, "ana", "disable", "approve").await.0, StatusCode::FORBIDDEN, "an analyst");
+    let (status, body) = post(&w, "fb", "disable", "approve").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the sharing group sees, only the owner acts");
+    assert!(body["title"].as_str().unwrap().contains("owns"), "{body}");
+    assert_eq!(post(&w, "other", "disable", "approve").await.0, StatusCode::NOT_FOUND, "cannot see the campaign");
+    let req = Request::post(format!("/api/v1/campaigns/zinc/actions/{disable}/approve")).body(Body::empty()).unwrap();
+    assert_eq!(send(&w, req).await.0, StatusCode::UNAUTHORIZED);
+    // A prefix is not enough over REST, nor an action of another campaign.
+    let req = Request::post(format!("/api/v1/campaigns/zinc/actions/{}/approve", &disable[..30]))
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["bob"]))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&w, req).await.0, StatusCode::NOT_FOUND);
+
+    // The proposer may not approve a destructive action; a non-destructive one, yes.
+    let (status, body) = post(&w, "alice", "disable", "approve").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["title"].as_str().unwrap().contains("two-person rule"), "{body}");
+    assert_eq!(post(&w, "alice", "notify", "approve").await.0, StatusCode::OK);
+    let (status, body) = post(&w, "bob", "disable", "approve").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["action"]["state"].as_str(), body["action"]["approved_by"].as_str()),
+        (Some("approved"), Some("bob"))
+    );
+    assert_eq!(post(&w, "bob", "disable", "approve").await.0, StatusCode::CONFLICT, "already approved");
+    let events = audit(&w).await;
+    assert!(events.contains(&("bob".into(), "action.approved".into(), disable.clone())), "{events:?}");
+    // The refused attempt changed nothing: one approval of it in the trail.
+    assert_eq!(events.iter().filter(|e| e.1 == "action.approved" && e.2 == disable).count(), 1);
+}
+
+#[tokio::test]
+async fn run_and_undo_use_only_connectors_safe_on_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let w = world(None);
+    for a in ["disable", "notify", "block", "quarantine"] {
+        assert_eq!(post(&w, "bob", a, "approve").await.0, StatusCode::OK, "{a}");
+    }
+    // Without an outbox: notices and accounts are left to the CLI, with the reason.
+    let (status, body) = post(&w, "bob", "notify", "run").await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert!(body["title"].as_str().unwrap().contains("--outbox"), "{body}");
+    let (status, body) = post(&w, "bob", "quarantine", "run").await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert!(body["title"].as_str().unwrap().contains("takedown run"), "{body}");
+    assert_eq!(post(&w, "ana", "block", "run").await.0, StatusCode::FORBIDDEN);
+    let (status, body) = post(&w, "bob", "block", "run").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"]["state"], "done");
+    assert_eq!(post(&w, "bob", "block", "run").await.0, StatusCode::CONFLICT, "runs once");
+
+    // The same store with an outbox.
+    let w = World {
+        state: w.state.clone().with_act(ActConfig { outbox: Some(outbox.clone()), ..ActConfig::default() }),
+        ..w
+    };
+    let (status, body) = post(&w, "bob", "notify", "run").await;
+    assert_eq!((status, body["outcome"]["state"].as_str()), (StatusCode::OK, Some("verified")), "{body}");
+    let emls: Vec<_> = std::fs::read_dir(&outbox).unwrap().filter_map(|e| e.ok()).collect();
+    assert!(emls.iter().any(|e| e.path().extension().is_some_and(|x| x == "eml")), "a notice was written");
+    let (status, body) = post(&w, "bob", "disable", "run").await;
+    assert_eq!((status, body["outcome"]["state"].as_str()), (StatusCode::OK, Some("verified")), "{body}");
+    let log = std::fs::read_to_string(outbox.join("accounts-dry-run.jsonl")).unwrap();
+    assert!(log.contains("PATCH /Users/fake-1") && log.contains("false"), "{log}");
+    let (status, body) = post(&w, "bob", "disable", "undo").await;
+    assert_eq!((status, body["outcome"]["state"].as_str()), (StatusCode::OK, Some("undone")), "{body}");
+    assert_eq!(post(&w, "bob", "notify", "undo").await.0, StatusCode::CONFLICT, "a sent notice stays sent");
+    let verbs: Vec<String> = audit(&w).await.into_iter().filter(|e| e.0 == "bob").map(|e| e.1).collect();
+    assert!(verbs.contains(&"action.running".into()) && verbs.contains(&"action.undone".into()), "{verbs:?}");
+}
+
+/// Logs in through the form; the session cookie.
+async fn login(w: &World, who: &str) -> String {
+    let response = app(w.state.clone()).oneshot(Request::get("/ui/login").body(Body::empty()).unwrap()).await.unwrap();
+    let set = response.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    let csrf_cookie = set.split(';').next().unwrap().to_string();
+    let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+    let req = Request::post("/ui/login")
+        .header(header::COOKIE, &csrf_cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("token={}&csrf={csrf}", w.tokens[who])))
+        .unwrap();
+    let response = app(w.state.clone()).oneshot(req).await.unwrap();
+    response.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+async fn page(w: &World, cookie: &str) -> String {
+    let req = Request::get("/ui/campaigns/zinc").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let (status, _, html) = send(w, req).await;
+    assert_eq!(status, StatusCode::OK);
+    html
+}
+
+fn form_csrf(html: &str) -> String {
+    let at = html.find("name=csrf value=\"").unwrap() + "name=csrf value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_dashboard_approves_with_the_sessions_csrf_token_only() {
+    let w = world(None);
+    let disable = w.ids["disable"].clone();
+    // The proposer sees the two-person rule where the button would be.
+    let alice = login(&w, "alice").await;
+    let html = page(&w, &alice).await;
+    assert!(html.contains("id=action-queue") && html.contains("two-person rule"), "{html}");
+    assert!(!html.contains(&format!("data-action=\"{disable}\"")));
+    // An analyst sees the queue without buttons.
+    let ana = login(&w, "ana").await;
+    let html = page(&w, &ana).await;
+    assert!(html.contains("may not approve") && !html.contains("class=approve"));
+
+    let bob = login(&w, "bob").await;
+    let html = page(&w, &bob).await;
+    assert!(html.contains(&format!("data-action=\"{disable}\"")));
+    let csrf = form_csrf(&html);
+    let approve = |body: String| {
+        Request::post(format!("/ui/campaigns/zinc/actions/{disable}/approve"))
+            .header(header::COOKIE, &bob)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    assert_eq!(send(&w, approve(String::new())).await.0, StatusCode::FORBIDDEN, "no CSRF token");
+    assert_eq!(send(&w, approve("csrf=forged".into())).await.0, StatusCode::FORBIDDEN, "a forged one");
+    // Another session's token is not this one's.
+    let alice_csrf = form_csrf(&page(&w, &alice).await);
+    assert_eq!(send(&w, approve(format!("csrf={alice_csrf}"))).await.0, StatusCode::FORBIDDEN);
+    let still: Vec<_> = audit(&w).await.into_iter().filter(|e| e.1 == "action.approved").collect();
+    assert!(still.is_empty(), "nothing approved by refused forms: {still:?}");
+
+    let (status, headers, _) = send(&w, approve(format!("csrf={csrf}"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(headers[header::LOCATION].to_str().unwrap().starts_with("/ui/campaigns/zinc"));
+    let html = page(&w, &bob).await;
+    assert!(html.contains("id=flash>approved: disable-account"), "{html}");
+    assert!(html.contains("<td>bob<td>action.approved"), "the audit trail shows it");
+    // The message is shown once.
+    assert!(!page(&w, &bob).await.contains("id=flash"));
+}
