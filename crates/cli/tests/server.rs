@@ -101,3 +101,105 @@ fn org_token_import_and_serve() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A running `takedown serve`, stopped when dropped.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(db: &std::path::Path, token: &str) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_takedown"))
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while http_get(port, "/taxii2/", Some(token)).is_none() {
+            assert!(started.elapsed() < Duration::from_secs(20), "the server did not answer within 20 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Server { child, port }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn campaign_share_opens_amber_to_a_partner_and_remove_closes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    for org in ["msft", "fb"] {
+        assert_eq!(takedown(&db, &["org", "add", org]).code, 0);
+    }
+    let bundle = dir.path().join("b.json");
+    std::fs::write(
+        &bundle,
+        r#"{"type":"bundle","id":"bundle--6b1b8b4a-53b8-4b5d-9a4a-1b0b2f7e9c12","objects":[
+        {"type":"malware","spec_version":"2.1","id":"malware--1b1a5c0e-9f4f-4b55-8a0a-6f1f2a3b4c5d",
+         "created":"2017-05-12T00:00:00.000Z","modified":"2017-05-12T00:00:00.000Z","name":"Brambul","is_family":true}]}"#,
+    )
+    .unwrap();
+    let r = takedown(&db, &["intel", "import", "--org", "msft", "--tlp", "amber", bundle.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(takedown(&db, &["campaign", "create", "zinc", "--org", "nobody"]).code, 2, "an unknown owner");
+    let r = takedown(&db, &["campaign", "create", "zinc", "--org", "msft", "--tlp", "amber"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let store = takedown_store::Store::open(&db).unwrap();
+    let finding = takedown_model::Finding {
+        id: "sighting--00000000-0000-4000-8000-0000000000aa".into(),
+        campaign: None,
+        subject: takedown_model::Subject::Host { name: "ws-07".into() },
+        indicator: None,
+        detector: "sweep.hash".into(),
+        summary: "Brambul on ws-07".into(),
+        evidence: vec![],
+        observed_at: chrono::Utc::now(),
+        tlp: None,
+    };
+    store.record_findings("zinc", &[finding], "tester").unwrap();
+    drop(store);
+    let fb = takedown(&db, &["token", "create", "--org", "fb", "--role", "viewer"]).stdout.trim().to_string();
+
+    let server = Server::start(&db, &fb);
+    let objects = "/taxii2/root/collections/365fed99-08fa-fdcd-a1b3-fb247eb41d01/objects/?match[type]=malware";
+    let sees = |port| {
+        let (status, findings) = http_get(port, "/api/v1/campaigns/zinc/findings", Some(&fb)).unwrap();
+        let rest = status == 200 && findings.contains("Brambul on ws-07");
+        assert!(status == 200 || status == 404, "{status} {findings}");
+        let (status, taxii) = http_get(port, objects, Some(&fb)).unwrap();
+        assert_eq!(status, 200, "{taxii}");
+        (rest, taxii.contains("malware--1b1a5c0e-9f4f-4b55-8a0a-6f1f2a3b4c5d"))
+    };
+    assert_eq!(sees(server.port), (false, false), "before sharing");
+
+    let r = takedown(&db, &["campaign", "share", "zinc", "--with", "fb"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("now shared with fb"), "{}", r.stdout);
+    assert_eq!(sees(server.port), (true, true), "after sharing");
+
+    let r = takedown(&db, &["campaign", "share", "zinc", "--with", "fb", "--remove"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("no longer shared with fb"), "{}", r.stdout);
+    assert_eq!(sees(server.port), (false, false), "after removing");
+    drop(server);
+
+    assert_eq!(takedown(&db, &["campaign", "share", "zinc", "--with", "nobody"]).code, 2);
+    assert_eq!(takedown(&db, &["campaign", "share", "nope", "--with", "fb"]).code, 2);
+    let r = takedown(&db, &["campaign", "share", "zinc", "--with", "msft"]);
+    assert_eq!(r.code, 2, "the owner is not its own partner");
+    assert!(r.stderr.contains("owns"), "{}", r.stderr);
+    let store = takedown_store::Store::open(&db).unwrap();
+    let verbs: Vec<String> = store.audit_events().unwrap().into_iter().map(|e| e.verb).collect();
+    assert!(verbs.contains(&"campaign.share".into()) && verbs.contains(&"campaign.unshare".into()), "{verbs:?}");
+}

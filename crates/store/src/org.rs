@@ -145,6 +145,21 @@ impl Store {
         Ok(())
     }
 
+    /// Takes `org` out of a campaign's sharing group; returns whether it was in it.
+    /// What the organisation already fetched stays with it: TLP governs sharing,
+    /// not forgetting.
+    pub fn unshare_campaign(&self, campaign: &str, org: &str, who: &str) -> Result<bool, StoreError> {
+        let id = self.campaign_id(campaign)?;
+        self.require_org(org)?;
+        let tx = self.conn.unchecked_transaction()?;
+        let n = tx.execute("DELETE FROM campaign_shares WHERE campaign_id = ?1 AND org = ?2", params![id, org])?;
+        if n > 0 {
+            audit::append(&tx, who, "campaign.unshare", campaign, &serde_json::json!({ "org": org }).to_string())?;
+        }
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
     /// The owner of a campaign, by campaign id.
     pub fn campaign_owner(&self, campaign_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self

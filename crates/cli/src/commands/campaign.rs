@@ -1,4 +1,4 @@
-//! `takedown campaign create | list`: an operation against one actor. Later steps
+//! `takedown campaign create | list | share`: an operation against one actor. Later steps
 //! (sweep, capture, accounts, actions) file what they find under a campaign, and
 //! `intel export --campaign` shares its intel.
 
@@ -25,16 +25,29 @@ pub enum CampaignCommand {
         tlp: Tlp,
         #[arg(long, value_name = "TEXT")]
         description: Option<String>,
+        /// The member organisation that owns it: its AMBER reaches the owner and
+        /// the sharing group, and only the owner acts on its actions over the server.
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
     },
     /// The campaigns in this store, by name.
     List,
+    /// Add an organisation to the campaign's sharing group (TLP:AMBER reaches it),
+    /// or take it out with --remove.
+    Share {
+        name: String,
+        #[arg(long = "with", value_name = "ORG")]
+        with: String,
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 pub fn run(ctx: &Context, cmd: CampaignCommand) -> anyhow::Result<Exit> {
     let mut store = ctx.open_store()?;
     ensure_builtin(&mut store)?;
     match cmd {
-        CampaignCommand::Create { name, actor, tlp, description } => {
+        CampaignCommand::Create { name, actor, tlp, description, org } => {
             let name = name.trim().to_string();
             if name.is_empty() {
                 bail!("a campaign needs a name");
@@ -51,9 +64,17 @@ pub fn run(ctx: &Context, cmd: CampaignCommand) -> anyhow::Result<Exit> {
                     ),
                 },
             };
+            if let Some(org) = &org {
+                if store.org(org)?.is_none() {
+                    bail!("no organisation called {org:?} (add it with `takedown org add {org}`)");
+                }
+            }
             let campaign =
                 Campaign { id: ids::random_id("grouping"), name, actor, description, tlp, created: chrono::Utc::now() };
             store.create_campaign(&campaign, &ctx.user)?;
+            if let Some(org) = &org {
+                store.set_campaign_owner(&campaign.name, org, &ctx.user)?;
+            }
             match ctx.format {
                 OutputFormat::Text => outln!(
                     "campaign {:?} created ({}), against {}, {}",
@@ -91,6 +112,50 @@ pub fn run(ctx: &Context, cmd: CampaignCommand) -> anyhow::Result<Exit> {
                 }
             }
         }
+        CampaignCommand::Share { name, with, remove } => share(ctx, &store, &name, &with, remove)?,
     }
     Ok(Exit::Clean)
+}
+
+fn share(ctx: &Context, store: &takedown_store::Store, name: &str, with: &str, remove: bool) -> anyhow::Result<()> {
+    let Some(campaign) = store.campaign(name)? else {
+        bail!("no campaign called {name:?} (see `takedown campaign list`)");
+    };
+    if store.org(with)?.is_none() {
+        bail!("no organisation called {with:?} (see `takedown org list`)");
+    }
+    let owner = store.campaign_owner(&campaign.id)?;
+    if owner.as_deref() == Some(with) {
+        bail!("{with} owns campaign {name:?}; its sharing group is for other organisations");
+    }
+    let changed = if remove {
+        store.unshare_campaign(name, with, &ctx.user)?
+    } else {
+        let before = store.campaign_group(&campaign.id)?.iter().any(|o| o == with);
+        store.share_campaign(name, with, &ctx.user)?;
+        !before
+    };
+    let group = store.campaign_group(&campaign.id)?;
+    match ctx.format {
+        OutputFormat::Text => {
+            let verb = match (remove, changed) {
+                (false, true) => "now shared with",
+                (false, false) => "was already shared with",
+                (true, true) => "no longer shared with",
+                (true, false) => "was not shared with",
+            };
+            outln!(
+                "campaign {name:?} {verb} {with}; sharing group: {}",
+                if group.is_empty() { "none".to_string() } else { group.join(", ") }
+            );
+            if owner.is_none() {
+                eprintln!("note: campaign {name:?} has no owner organisation; give one with `campaign create --org`");
+            }
+        }
+        format => print_json(
+            format,
+            &serde_json::json!({ "campaign": name, "org": with, "shared": !remove, "changed": changed, "group": group, "owner": owner }),
+        )?,
+    }
+    Ok(())
 }
