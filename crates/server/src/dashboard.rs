@@ -217,7 +217,7 @@ async fn campaign_list(State(state): State<AppState>, headers: HeaderMap) -> Res
                 let _ = write!(
                     body,
                     "<tr><td><a href=\"/ui/campaigns/{}\">{}</a><td class=tlp>TLP:{}<td>{}<td>{}</tr>",
-                    esc(&c.name),
+                    seg(&c.name),
                     esc(&c.name),
                     c.tlp.as_str().to_uppercase(),
                     esc(owner.as_deref().unwrap_or("-")),
@@ -362,14 +362,18 @@ fn action_queue(body: &mut String, s: &Session, v: &CampaignView) {
         } else {
             format!(
                 "<form method=post action=\"/ui/campaigns/{}/actions/{}/approve\"><input type=hidden name=csrf value=\"{}\">\
-                 <button class=approve data-action=\"{}\">Approve</button></form>",
+                 <button class=approve data-action=\"{}\" data-kind=\"{}\">Approve</button></form>",
                 seg(&v.campaign.name),
                 seg(&a.id),
                 esc(&s.csrf),
-                esc(&a.id)
+                esc(&a.id),
+                kind_str(a.kind)
             )
         };
-        let reason: String = a.reason.chars().take(140).collect();
+        let mut reason: String = a.reason.chars().take(100).collect();
+        if reason.len() < a.reason.len() {
+            reason.push('…');
+        }
         let _ = write!(
             body,
             "<tr id=\"{}\"><td>{}{}<td><code>{}</code><td><span class=\"st st-{}\">{}</span><td>{}<td>{}<td class=why>{}<td>{}</tr>",
@@ -440,6 +444,9 @@ fn notices_sent(body: &mut String, v: &CampaignView) {
     body.push_str("</table>");
 }
 
+/// Up to this many timeline entries are shown unfolded.
+const TIMELINE_OPEN: usize = 40;
+
 /// Findings and audit events together, oldest first.
 fn timeline(body: &mut String, v: &CampaignView) {
     let c = &v.campaign;
@@ -463,11 +470,19 @@ fn timeline(body: &mut String, v: &CampaignView) {
         )
     }));
     rows.sort();
-    body.push_str("<h3 id=timeline-h>Timeline</h3><table id=timeline><tr><th>when<th>what<th>detail</tr>");
+    // A long timeline is folded (no script: a details element) so that the audit
+    // trail below stays in reach.
+    let _ = write!(
+        body,
+        "<h3 id=timeline-h>Timeline</h3><details{}><summary>{} entries: findings and audit events, oldest first</summary>\
+         <table id=timeline><tr><th>when<th>what<th>detail</tr>",
+        if rows.len() <= TIMELINE_OPEN { " open" } else { "" },
+        rows.len()
+    );
     for (at, what, detail) in &rows {
         let _ = write!(body, "<tr><td>{}<td>{}<td>{}</tr>", esc(at), esc(what), esc(detail));
     }
-    body.push_str("</table>");
+    body.push_str("</table></details>");
 }
 
 async fn approve(
@@ -484,7 +499,8 @@ async fn approve(
         )
             .into_response();
     }
-    let back = format!("/ui/campaigns/{}#actions", seg(&name));
+    // Back to the top of the page, where the message is.
+    let back = format!("/ui/campaigns/{}", seg(&name));
     let p = s.principal.clone();
     let result = state.with(move |store| actions::approve(store, &p, &name, &id)).await;
     let text = match result {

@@ -144,7 +144,8 @@ pub fn accounts_svg(c: &AccountCluster) -> String {
     let seed_angle = |i: usize| std::f64::consts::TAU * i as f64 / seeds.len().max(1) as f64;
     let seed_index: BTreeMap<&String, usize> = seeds.iter().enumerate().map(|(i, s)| (*s, i)).collect();
     let mut pos: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    let r0 = if seeds.len() == 1 { 0.0 } else { 70.0 };
+    // Room for the seeds' labels: the ring grows with them.
+    let r0 = if seeds.len() == 1 { 0.0 } else { (30.0 + 8.0 * seeds.len() as f64).min(120.0) };
     for (i, s) in seeds.iter().enumerate() {
         let a = seed_angle(i);
         pos.insert(s.as_str(), (cx + r0 * a.cos(), cy + r0 * a.sin()));
@@ -188,7 +189,7 @@ pub fn accounts_svg(c: &AccountCluster) -> String {
     }
     for (id, fakes) in &people {
         for f in fakes.iter() {
-            line(&mut svg, id, f, "stroke=\"#2c7fb8\" stroke-opacity=\".35\" stroke-dasharray=\"3 3\"");
+            line(&mut svg, id, f, "stroke=\"#2c7fb8\" stroke-opacity=\".5\" stroke-dasharray=\"4 3\"");
         }
     }
     let node = |svg: &mut String, id: &str, r: f64, fill: &str, title: String, label: bool| {
