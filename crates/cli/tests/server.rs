@@ -203,3 +203,72 @@ fn campaign_share_opens_amber_to_a_partner_and_remove_closes_it() {
     let verbs: Vec<String> = store.audit_events().unwrap().into_iter().map(|e| e.verb).collect();
     assert!(verbs.contains(&"campaign.share".into()) && verbs.contains(&"campaign.unshare".into()), "{verbs:?}");
 }
+
+/// A raw HTTP/1.1 request with a bearer token: status and body.
+fn http(port: u16, method: &str, path: &str, token: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+#[test]
+fn demo_serve_prints_an_address_and_a_token_that_approves() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_takedown"))
+        .args(["demo", "--serve"])
+        .env("NO_COLOR", "1")
+        .env("TAKEDOWN_USER", "tester")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Read on a thread, so that a demo that never prints cannot hang the test.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut addr = None;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("dashboard: http://") {
+                addr = rest.split('/').next().map(str::to_string);
+            }
+            if let Some(token) = line.strip_prefix("token: ") {
+                let _ = tx.send((addr.clone(), token.trim().to_string()));
+            }
+        }
+    });
+    let received = rx.recv_timeout(Duration::from_secs(120));
+    let stop = |mut child: std::process::Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    let Ok((Some(addr), token)) = received else {
+        stop(child);
+        panic!("demo --serve printed no address and token within 120 s");
+    };
+    let port: u16 = addr.rsplit_once(':').unwrap().1.parse().unwrap();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    let (status, login) = http(port, "GET", "/ui/login", "x");
+    assert_eq!(status, 200);
+    assert!(login.contains("API token"));
+    let (status, body) = http(port, "GET", "/api/v1/campaigns", &token);
+    assert_eq!(status, 200, "{body}");
+    let name = common::json(&body)["campaigns"][0]["name"].as_str().unwrap().to_string();
+    let (_, body) = http(port, "GET", &format!("/api/v1/campaigns/{name}/actions"), &token);
+    let actions = common::json(&body)["actions"].as_array().unwrap().clone();
+    let waiting: Vec<&serde_json::Value> = actions.iter().filter(|a| a["state"] == "proposed").collect();
+    assert_eq!(waiting.len(), 1, "one action waits for approval: {actions:?}");
+    assert_eq!(waiting[0]["proposed_by"], "alice");
+    let id = waiting[0]["id"].as_str().unwrap();
+    let (status, body) = http(port, "POST", &format!("/api/v1/campaigns/{name}/actions/{id}/approve"), &token);
+    stop(child);
+    assert_eq!(status, 200, "the printed token approves alice's proposal: {body}");
+    assert_eq!(common::json(&body)["action"]["approved_by"], "carol");
+}

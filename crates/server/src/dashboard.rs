@@ -116,7 +116,7 @@ fn page(title: &str, who: Option<&Session>, body: &str) -> Html<String> {
          .st{{padding:.1em .5em;border-radius:.8em;background:#eee}}.st-proposed{{background:#fff3cd}}\
          .st-approved{{background:#d1ecf1}}.st-done,.st-verified{{background:#d4edda}}.st-failed{{background:#f8d7da}}\
          .flash{{background:#eef5ff;border-left:4px solid #2c7fb8;padding:.5em 1em}}.note{{color:#8a5a00}}\
-         .why{{color:#555;max-width:28em}}.destructive{{color:#c0392b}}button.approve{{cursor:pointer}}\
+         .why{{color:#555;min-width:18em;max-width:30em}}td code{{word-break:break-all}}.destructive{{color:#c0392b}}button.approve{{cursor:pointer}}\
          table{{margin-bottom:1em}}</style></head><body>{bar}\
          <h1><a href=/ui/>takedown</a> · {}</h1>{body}</body></html>",
         esc(title),

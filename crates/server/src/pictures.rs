@@ -138,9 +138,19 @@ const MOST: usize = 36;
 /// Rings: seeds in the middle, ranked accounts around them (the nearer the seed
 /// they lead to, the nearer in angle), the people they reached outside.
 pub fn accounts_svg(c: &AccountCluster) -> String {
-    let (w, h) = (760.0_f64, 560.0_f64);
-    let (cx, cy) = (w / 2.0, h / 2.0);
     let seeds: Vec<&String> = c.seeds.iter().collect();
+    // As tall as the outermost ring in use, plus room for labels and the legend.
+    let outer = if !c.exposed.is_empty() {
+        250.0
+    } else if !c.ranked.is_empty() {
+        170.0
+    } else if seeds.len() > 1 {
+        (30.0 + 8.0 * seeds.len() as f64).min(120.0)
+    } else {
+        0.0
+    };
+    let (w, h) = (760.0_f64, (2.0 * outer + 60.0).max(90.0));
+    let (cx, cy) = (w / 2.0, h / 2.0);
     let seed_angle = |i: usize| std::f64::consts::TAU * i as f64 / seeds.len().max(1) as f64;
     let seed_index: BTreeMap<&String, usize> = seeds.iter().enumerate().map(|(i, s)| (*s, i)).collect();
     let mut pos: BTreeMap<&str, (f64, f64)> = BTreeMap::new();

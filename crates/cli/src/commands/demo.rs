@@ -12,6 +12,13 @@ pub struct DemoArgs {
     /// Keep the demo database here instead of a temporary directory.
     #[arg(long, value_name = "PATH")]
     keep: Option<std::path::PathBuf>,
+    /// After the tour, serve the dashboard on the demo's store and print its address
+    /// and a login token, until Ctrl-C.
+    #[arg(long)]
+    serve: bool,
+    /// Where --serve listens (default: a free port on 127.0.0.1).
+    #[arg(long, value_name = "ADDR:PORT", requires = "serve", default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
 }
 
 pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
@@ -24,6 +31,9 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
     let profile = knowledge::profile(&lookup, "ZINC")?;
     let chains = knowledge::why(&lookup, "ed01ebfbc9eb5bbea545af4d01bf5f1071661840480439c6e5babe8e080e41aa")?;
     if ctx.format != OutputFormat::Text {
+        if args.serve {
+            anyhow::bail!("demo --serve prints its address and token as text: leave out --output-format");
+        }
         print_json(
             ctx.format,
             &serde_json::json!({ "db": db, "imported": imported, "profile": profile, "why": chains }),
@@ -81,6 +91,10 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
     outln!("  takedown intel show \"HIDDEN COBRA\"");
     if args.keep.is_some() {
         outln!("The demo database was kept at {}.", db.display());
+    }
+    if args.serve {
+        outln!();
+        super::demo_serve::step(ctx, &db, dir.path(), args.listen)?;
     }
     Ok(Exit::Clean)
 }

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod demo_accounts;
 pub mod demo_act;
 pub mod demo_net;
+pub mod demo_serve;
 pub mod harden;
 pub mod intel;
 pub mod net;
