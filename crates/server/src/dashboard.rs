@@ -110,13 +110,13 @@ fn page(title: &str, who: Option<&Session>, body: &str) -> Html<String> {
     };
     Html(format!(
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>{} · takedown</title><style>\
-         body{{font:14px system-ui,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse}}\
+         body{{font:14px system-ui,sans-serif;margin:2em;max-width:84em}}table{{border-collapse:collapse}}\
          td,th{{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}}\
          .bar{{float:right}}.tlp{{font-weight:bold}}code{{font-size:90%}}h3{{margin-top:1.6em}}\
          .st{{padding:.1em .5em;border-radius:.8em;background:#eee}}.st-proposed{{background:#fff3cd}}\
          .st-approved{{background:#d1ecf1}}.st-done,.st-verified{{background:#d4edda}}.st-failed{{background:#f8d7da}}\
          .flash{{background:#eef5ff;border-left:4px solid #2c7fb8;padding:.5em 1em}}.note{{color:#8a5a00}}\
-         .why{{color:#555;min-width:18em;max-width:30em}}td code{{word-break:break-all}}.destructive{{color:#c0392b}}button.approve{{cursor:pointer}}\
+         .why{{color:#555;min-width:18em;max-width:30em}}code.path{{word-break:break-all}}code.t{{white-space:nowrap}}.destructive{{color:#c0392b}}button.approve{{cursor:pointer}}\
          table{{margin-bottom:1em}}</style></head><body>{bar}\
          <h1><a href=/ui/>takedown</a> · {}</h1>{body}</body></html>",
         esc(title),
@@ -376,10 +376,12 @@ fn action_queue(body: &mut String, s: &Session, v: &CampaignView) {
         }
         let _ = write!(
             body,
-            "<tr id=\"{}\"><td>{}{}<td><code>{}</code><td><span class=\"st st-{}\">{}</span><td>{}<td>{}<td class=why>{}<td>{}</tr>",
+            "<tr id=\"{}\"><td>{}{}<td><code class={}>{}</code><td><span class=\"st st-{}\">{}</span><td>{}<td>{}<td class=why>{}<td>{}</tr>",
             esc(&a.id),
             kind_str(a.kind),
             if a.kind.is_destructive() { " <span class=destructive title=\"needs two people\">⚠</span>" } else { "" },
+            // File paths may be long enough to need breaking; addresses never.
+            if matches!(a.target, Subject::File { .. }) { "path" } else { "t" },
             esc(&subject_key(&a.target)),
             a.state.as_str(),
             a.state.as_str(),

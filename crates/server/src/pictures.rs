@@ -165,6 +165,8 @@ pub fn accounts_svg(c: &AccountCluster) -> String {
     ranked.sort_by_key(|(id, (rank, _, _))| (*rank, (*id).clone()));
     let hidden_ranked = ranked.len().saturating_sub(MOST);
     ranked.truncate(MOST);
+    // The ten best-ranked are labelled (ranks count the seeds too, so not rank ≤ 10).
+    let labelled: BTreeSet<&str> = ranked.iter().take(10).map(|(id, _)| id.as_str()).collect();
     ranked.sort_by_key(|(id, (rank, _, seed))| {
         (seed.as_ref().and_then(|s| seed_index.get(s)).copied().unwrap_or(usize::MAX), *rank, (*id).clone())
     });
@@ -230,8 +232,8 @@ pub fn accounts_svg(c: &AccountCluster) -> String {
             "{id}: ranked {rank}, score {score:.4}{}",
             seed.as_deref().map(|s| format!(", path to known fake {s}")).unwrap_or_default()
         );
-        // The ten best-ranked are labelled; every node has its details on hover.
-        node(&mut svg, id, 6.0, "#e67e22", title, *rank <= 10);
+        // Every node has its details on hover.
+        node(&mut svg, id, 6.0, "#e67e22", title, labelled.contains(id.as_str()));
     }
     for s in &seeds {
         node(&mut svg, s, 9.0, "#c0392b", format!("{s}: known fake (seed)"), true);
