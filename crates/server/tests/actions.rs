@@ -154,6 +154,20 @@ async fn approve_follows_roles_ownership_and_the_two_person_rule() {
 }
 
 #[tokio::test]
+async fn the_openapi_document_has_the_action_routes_and_their_answers() {
+    let w = world(None);
+    let (status, _, body) = send(&w, Request::get("/api/v1/openapi.json").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    for verb in ["approve", "run", "undo"] {
+        let op = &doc["paths"][format!("/api/v1/campaigns/{{name}}/actions/{{id}}/{verb}")]["post"];
+        for code in ["200", "401", "403", "404", "409", "501"] {
+            assert!(op["responses"][code].is_object(), "{verb} documents {code}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn run_and_undo_use_only_connectors_safe_on_a_server() {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox");
