@@ -6,6 +6,8 @@ SRV_DB="$WORK/server.db"
     "$SHARED/corpus/stix/mitre-attack-ics-v18.1-stix21.json.gz" >/dev/null
 SRV_TOKEN=$("$BIN" --db "$SRV_DB" token create --org msft --role analyst)
 SRV_PARTNER=$("$BIN" --db "$SRV_DB" token create --org partner --role viewer)
+# An approver, so that schemathesis reaches the action routes past 403.
+SRV_APPROVER=$("$BIN" --db "$SRV_DB" token create --org msft --role approver --for carol)
 SRV_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN" --db "$SRV_DB" serve --listen "127.0.0.1:$SRV_PORT" 2>"$WORK/serve.log" &
 SRV_PID=$!
@@ -18,7 +20,7 @@ done
 
 step "server: schemathesis against /api/v1/openapi.json (no 5xx, responses match the schema)"
 "$SERVER_VENV/bin/schemathesis" run "http://127.0.0.1:$SRV_PORT/api/v1/openapi.json" \
-    --url "http://127.0.0.1:$SRV_PORT" -H "Authorization: Bearer $SRV_TOKEN" --max-examples 25 --workers 1 \
+    --url "http://127.0.0.1:$SRV_PORT" -H "Authorization: Bearer $SRV_APPROVER" --max-examples 25 --workers 1 \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 kill -TERM "$SRV_PID"; wait "$SRV_PID" || true
 
