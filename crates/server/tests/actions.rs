@@ -36,6 +36,11 @@ fn action(id: &str, kind: ActionKind, target: Subject) -> Action {
 /// Campaign zinc (AMBER) is msft's and shared with fb; alice (msft) proposed its
 /// actions. `outbox` gives the server a place for notices and account changes.
 fn world(outbox: Option<std::path::PathBuf>) -> World {
+    world_with(outbox, Vec::new())
+}
+
+/// The same, with `findings` filed under zinc by alice.
+fn world_with(outbox: Option<std::path::PathBuf>, findings: Vec<takedown_model::Finding>) -> World {
     let store = Store::open_in_memory().unwrap();
     for org in ["msft", "fb", "other"] {
         store.add_org(org, Tlp::Amber, "t").unwrap();
@@ -72,6 +77,7 @@ fn world(outbox: Option<std::path::PathBuf>) -> World {
         })
         .collect();
     store.propose_actions("zinc", &list, "alice").unwrap();
+    store.record_findings("zinc", &findings, "alice").unwrap();
     let mut tokens = std::collections::BTreeMap::new();
     tokens.insert("alice", store.create_token("msft", "alice", Role::Approver, "t").unwrap());
     tokens.insert("bob", store.create_token("msft", "bob", Role::Approver, "t").unwrap());
@@ -276,4 +282,53 @@ async fn the_dashboard_approves_with_the_sessions_csrf_token_only() {
     assert!(html.contains("<td>bob<td>action.approved"), "the audit trail shows it");
     // The message is shown once.
     assert!(!page(&w, &bob).await.contains("id=flash"));
+}
+
+#[tokio::test]
+async fn the_campaign_page_draws_the_account_cluster_and_lists_notices_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = |seeds: &[&str]| {
+        let signals = [("rank".to_string(), 101.0), ("score".to_string(), 0.87)].into_iter().collect();
+        vec![takedown_model::Evidence::Graph { signals, seeds: seeds.iter().map(|s| s.to_string()).collect() }]
+    };
+    let finding = |n: u32, subject: Subject, detector: &str, evidence| takedown_model::Finding {
+        id: format!("sighting--00000000-0000-4000-8000-{n:012}"),
+        campaign: None,
+        subject,
+        indicator: None,
+        detector: detector.into(),
+        summary: format!("seen by {detector}"),
+        evidence,
+        observed_at: chrono::Utc::now(),
+        tlp: None,
+    };
+    let findings = vec![
+        finding(
+            1,
+            Subject::Account { platform: None, id: "acct-7652".into() },
+            "accounts.rank.triad",
+            graph(&["seed-7560"]),
+        ),
+        finding(
+            2,
+            Subject::Person { id: "person-4039".into(), email: None },
+            "accounts.exposure",
+            graph(&["seed-7560"]),
+        ),
+    ];
+    let w = world_with(Some(dir.path().join("outbox")), findings);
+    let bob = login(&w, "bob").await;
+    let html = page(&w, &bob).await;
+    assert!(html.contains("<svg id=accountgraph"), "the cluster is drawn");
+    for id in ["acct-7652", "seed-7560", "person-4039"] {
+        assert!(html.contains(id), "{id} is in the picture");
+    }
+    assert!(html.contains("1 known fake(s), 1 ranked account(s), 1 person(s) reached"));
+    // The notify action, before and after the server's outbox sent it.
+    assert!(html.contains("<td>p1<td>p1@example.org") && html.contains("not sent"));
+    assert_eq!(post(&w, "bob", "notify", "approve").await.0, StatusCode::OK);
+    assert_eq!(post(&w, "bob", "notify", "run").await.0, StatusCode::OK);
+    let html = page(&w, &bob).await;
+    let row = html.split("<td>p1<td>p1@example.org").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(row.contains("verified") && row.contains("<td>sent<td>1"), "{row}");
 }
