@@ -70,14 +70,16 @@ pub(crate) fn visible_findings(
         .collect())
 }
 
-/// The audit events about a campaign: those naming it, its id, or one of its actions.
+/// The audit events about a campaign: those naming it, its id, one of its actions
+/// or one of its notices.
 pub(crate) fn campaign_audit(store: &Store, c: &Campaign) -> Result<Vec<takedown_model::AuditEvent>, ApiError> {
-    let action_ids: Vec<String> =
+    let mut objects: std::collections::BTreeSet<String> =
         store.actions(&c.name).map(|a| a.into_iter().map(|a| a.action.id).collect()).unwrap_or_default();
+    objects.extend(store.notices(&c.name).map(|n| n.into_iter().map(|n| n.idempotency_key)).into_iter().flatten());
     Ok(store
         .audit_events()?
         .into_iter()
-        .filter(|e| e.object == c.name || e.detail.contains(&c.id) || action_ids.iter().any(|id| &e.object == id))
+        .filter(|e| e.object == c.name || e.detail.contains(&c.id) || objects.contains(&e.object))
         .collect())
 }
 

@@ -331,4 +331,7 @@ async fn the_campaign_page_draws_the_account_cluster_and_lists_notices_sent() {
     let html = page(&w, &bob).await;
     let row = html.split("<td>p1<td>p1@example.org").nth(1).unwrap().split("</tr>").next().unwrap();
     assert!(row.contains("verified") && row.contains("<td>sent<td>1"), "{row}");
+    // The notice's own events are in the campaign's trail and timeline.
+    assert!(html.contains("audit · notice.sent"), "timeline");
+    assert!(audit(&w).await.iter().any(|e| e.1 == "notice.sent"), "REST audit");
 }
