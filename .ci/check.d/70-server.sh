@@ -50,7 +50,7 @@ head -n 1 "$UI_GRAPH/train.txt" >"$WORK/ui-real.txt"
 sed -n 2p "$UI_GRAPH/train.txt" >"$WORK/ui-fake.txt"
 ui_findings accounts rank --campaign wannacry-lab --edges "$UI_GRAPH/graph.txt" --fake-seeds "$WORK/ui-fake.txt" \
     --real-seeds "$WORK/ui-real.txt" --scores "$WORK/ui-scores.txt" --top 24
-sed -n 2p "$UI_GRAPH/train.txt" | tr ' ' '\n' | head -n 4 >"$WORK/ui-fake4.txt"
+awk 'NR == 2 { for (i = 1; i <= 4; i++) print $i }' "$UI_GRAPH/train.txt" >"$WORK/ui-fake4.txt"
 ui_findings accounts exposure --campaign wannacry-lab --edges "$UI_GRAPH/graph.txt" --fake "$WORK/ui-fake4.txt"
 "$BIN" --db "$UI_DB" --user alice plan --campaign wannacry-lab >/dev/null
 UI_TOKEN=$("$BIN" --db "$UI_DB" token create --org msft --role approver --for bob)
