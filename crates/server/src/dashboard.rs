@@ -206,22 +206,38 @@ async fn campaign_list(State(state): State<AppState>, headers: HeaderMap) -> Res
     let rows = state
         .with(move |store| {
             let access = store.access(&org)?;
-            visible_campaigns(store, &access)
+            let mut rows = Vec::new();
+            for (c, owner) in visible_campaigns(store, &access)? {
+                // Proposed actions the viewer may see: what waits for an approver.
+                let waiting = store
+                    .actions(&c.name)?
+                    .iter()
+                    .filter(|a| a.action.state == ActionState::Proposed)
+                    .filter(|a| access.campaign_item(&c.id, owner.as_deref(), &a.action.id, c.tlp))
+                    .count();
+                rows.push((c, owner, waiting));
+            }
+            Ok(rows)
         })
         .await;
     match rows {
         Ok(rows) => {
-            let mut body =
-                String::from("<h2>Campaigns</h2><table id=campaigns><tr><th>name<th>TLP<th>owner<th>created</tr>");
-            for (c, owner) in &rows {
+            let mut body = String::from(
+                "<h2>Campaigns</h2><table id=campaigns><tr><th>name<th>TLP<th>owner<th>created<th>waiting for approval</tr>",
+            );
+            for (c, owner, waiting) in &rows {
                 let _ = write!(
                     body,
-                    "<tr><td><a href=\"/ui/campaigns/{}\">{}</a><td class=tlp>TLP:{}<td>{}<td>{}</tr>",
+                    "<tr><td><a href=\"/ui/campaigns/{}\">{}</a><td class=tlp>TLP:{}<td>{}<td>{}<td>{}</tr>",
                     seg(&c.name),
                     esc(&c.name),
                     c.tlp.as_str().to_uppercase(),
                     esc(owner.as_deref().unwrap_or("-")),
-                    c.created.format("%Y-%m-%d %H:%M")
+                    c.created.format("%Y-%m-%d %H:%M"),
+                    match waiting {
+                        0 => "—".to_string(),
+                        n => format!("{n} action(s)"),
+                    }
                 );
             }
             body.push_str("</table>");

@@ -256,6 +256,8 @@ async fn the_dashboard_approves_with_the_sessions_csrf_token_only() {
     assert!(html.contains("may not approve") && !html.contains("class=approve"));
 
     let bob = login(&w, "bob").await;
+    let list = Request::get("/ui/").header(header::COOKIE, &bob).body(Body::empty()).unwrap();
+    assert!(send(&w, list).await.2.contains("<td>4 action(s)</tr>"), "the list counts what waits");
     let html = page(&w, &bob).await;
     assert!(html.contains(&format!("data-action=\"{disable}\"")));
     let csrf = form_csrf(&html);
