@@ -1,14 +1,16 @@
 //! The connectors against real peers on 127.0.0.1, started by `.ci/setup.d/60-act.sh`:
 //! scim2-server (TAKEDOWN_SCIM_URL, TAKEDOWN_SCIM_TOKEN), aiosmtpd (TAKEDOWN_SMTP,
 //! TAKEDOWN_SMTP_MAILBOX), smbd with and without SMB1 (TAKEDOWN_SMB1_ON,
-//! TAKEDOWN_SMB1_OFF and their *_CONF files). Without them the tests skip; under
+//! TAKEDOWN_SMB1_OFF and their *_CONF files), Debian's webhook with a hook that checks
+//! our signature (TAKEDOWN_WEBHOOK_URL, TAKEDOWN_WEBHOOK_SECRET, and
+//! TAKEDOWN_WEBHOOK_LOG, where it records what it accepted). Without them the tests skip; under
 //! TAKEDOWN_REQUIRE_PEERS they fail instead.
 #![allow(clippy::unwrap_used)]
 
 use serde_json::{json, Value};
 use std::io::Write;
 use std::time::Duration;
-use takedown_act::directory::AccountDirectory;
+use takedown_act::directory::{AccountDirectory, Webhook};
 use takedown_act::notice::{NoticeContext, Smtp};
 use takedown_act::plan::{approve, plan, Policy};
 use takedown_act::run::{run_approved, undo, Connectors};
@@ -167,6 +169,57 @@ fn scim_unreachable_fails_the_action_after_retries() {
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     assert_eq!(out[0].state, ActionState::Failed);
     assert!(out[0].detail.contains("after 3 attempt(s)"), "{}", out[0].detail);
+}
+
+/// The payloads the webhook receiver accepted for `account`.
+fn webhook_received(log: &str, account: &str) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["account"] == account)
+        .collect()
+}
+
+#[test]
+fn webhook_disable_arrives_signed_and_a_wrong_secret_is_refused() {
+    let (Some(url), Some(secret), Some(log)) =
+        (peer("TAKEDOWN_WEBHOOK_URL"), peer("TAKEDOWN_WEBHOOK_SECRET"), peer("TAKEDOWN_WEBHOOK_LOG"))
+    else {
+        return;
+    };
+    let good = unique("fake-wh-");
+    let store = store_with(&[finding(Subject::Account { platform: None, id: good.clone() }, "accounts.judged")]);
+    let hook = Webhook::new(&url, secret.as_bytes(), quick());
+    let c = Connectors { directory: Some(&hook), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap();
+    // A webhook cannot be asked afterwards: done, not verified.
+    assert_eq!(out[0].state, ActionState::Done, "{}", out[0].detail);
+    // The receiver answers after its command ran, so the payload is on disk now.
+    let got = webhook_received(&log, &good);
+    assert_eq!(got.len(), 1, "expected one payload for {good} in {log}");
+    assert_eq!(got[0]["action"], "disable-account");
+    let result = store.action(&out[0].id).unwrap().unwrap().result.unwrap();
+    assert_eq!(result["status"], 200);
+    assert_eq!(got[0]["request_id"], result["request_id"]);
+    assert!(got[0]["sent_at"].as_str().is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()), "{got:?}");
+
+    // The same request signed with another secret: the receiver refuses it and
+    // runs nothing; the action fails with the receiver's answer as the reason.
+    let bad = unique("fake-wh-");
+    let store = store_with(&[finding(Subject::Account { platform: None, id: bad.clone() }, "accounts.judged")]);
+    let hook = Webhook::new(&url, b"not-the-secret", quick());
+    let c = Connectors { directory: Some(&hook), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap();
+    assert_eq!(out[0].state, ActionState::Failed, "{}", out[0].detail);
+    let why = &out[0].detail;
+    assert!(why.contains(&url) && why.contains("answered") && why.contains("webhook-secret"), "{why}");
+    let stored = store.action(&out[0].id).unwrap().unwrap();
+    assert_eq!(stored.action.state, ActionState::Failed);
+    assert_eq!(stored.result.unwrap()["error"], out[0].detail.as_str());
+    assert!(webhook_received(&log, &bad).is_empty(), "a wrongly signed request was acted on");
+    let verbs: Vec<String> = store.audit_events().unwrap().into_iter().map(|e| e.verb).collect();
+    assert!(verbs.iter().any(|v| v == "action.failed"), "{verbs:?}");
 }
 
 fn mailbox_messages_to(mailbox: &str, address: &str) -> Vec<String> {
