@@ -128,38 +128,80 @@ pub struct BlockArgs {
     pub sinkhole: Option<std::net::Ipv4Addr>,
 }
 
-/// The sweep's vault behind the act crate's quarantine trait.
-struct SweepVault(takedown_sweep::vault::Vault);
+/// The sweep's vault behind the act crate's quarantine trait. Each vault step
+/// goes into the audit trail, as it does when the sweep quarantines.
+struct SweepVault {
+    vault: takedown_sweep::vault::Vault,
+    store: Store,
+    user: String,
+}
+
+/// The file a sweep finding's path names: a finding inside an archive is
+/// `ARCHIVE!MEMBER`, and what can be moved is the archive.
+fn on_disk(location: &str) -> &Path {
+    let mut cut = location;
+    while !Path::new(cut).exists() {
+        match cut.rfind('!') {
+            Some(i) => cut = &cut[..i],
+            None => return Path::new(location),
+        }
+    }
+    Path::new(cut)
+}
+
+impl SweepVault {
+    /// Runs a vault operation, recording its steps; a step that cannot be recorded
+    /// fails the operation's report (the vault itself stays consistent).
+    fn audited<T>(
+        &self,
+        op: impl FnOnce(&mut dyn FnMut(Step, &Item)) -> Result<T, takedown_sweep::SweepError>,
+    ) -> Result<T, ActError> {
+        let mut audit_error = None;
+        let result = op(&mut |step: Step, item: &Item| {
+            if let Err(e) = super::quarantine::audit_step(&self.store, &self.user, step, item) {
+                audit_error.get_or_insert(e);
+            }
+        });
+        if let Some(e) = audit_error {
+            return Err(ActError::Connector(format!("recording a vault step in the audit trail: {e:#}")));
+        }
+        result.map_err(|e| ActError::Connector(e.to_string()))
+    }
+}
 
 impl QuarantineVault for SweepVault {
     fn quarantine(&self, target: &Subject, findings: &[String]) -> Result<serde_json::Value, ActError> {
-        let Subject::File { path, .. } = target else {
+        let Subject::File { path: location, .. } = target else {
             return Err(ActError::Input(format!("the vault quarantines files, not {}", subject_key(target))));
         };
-        let path = Path::new(path);
+        let path = on_disk(location);
         if !path.exists() {
             // The sweep may have quarantined it already (sweep --quarantine).
-            let items = self.0.list().map_err(|e| ActError::Connector(e.to_string()))?;
-            return match items.iter().rev().find(|i| i.original_path == path) {
-                Some(i) => Ok(serde_json::json!({ "item": i.id, "path": path, "sha256": i.sha256, "already": true })),
-                None => Err(ActError::Input(format!("{} is gone and not in the vault", path.display()))),
+            let items = self.vault.list().map_err(|e| ActError::Connector(e.to_string()))?;
+            let gone =
+                |i: &&Item| i.original_path == path || location.starts_with(&format!("{}!", i.original_path.display()));
+            return match items.iter().rev().find(gone) {
+                Some(i) => Ok(
+                    serde_json::json!({ "item": i.id, "path": i.original_path, "sha256": i.sha256, "already": true }),
+                ),
+                None => Err(ActError::Input(format!(
+                    "{location} is gone and not in the vault {}",
+                    self.vault.dir().display()
+                ))),
             };
         }
         let reason = serde_json::json!({ "findings": findings });
-        let item = self
-            .0
-            .quarantine(path, reason, &mut |_: Step, _: &Item| {})
-            .map_err(|e| ActError::Connector(e.to_string()))?;
+        let item = self.audited(|on_step| self.vault.quarantine(path, reason, on_step))?;
         Ok(serde_json::json!({ "item": item.id, "path": path, "sha256": item.sha256 }))
     }
     fn holds(&self, done: &serde_json::Value) -> Result<bool, ActError> {
         let id = done["item"].as_str().unwrap_or_default();
         let path = Path::new(done["path"].as_str().unwrap_or_default());
-        Ok(self.0.item(id).is_ok() && !path.exists())
+        Ok(self.vault.item(id).is_ok() && !path.exists())
     }
     fn restore(&self, done: &serde_json::Value) -> Result<serde_json::Value, ActError> {
         let id = done["item"].as_str().unwrap_or_default();
-        let item = self.0.restore(id, &mut |_: Step, _: &Item| {}).map_err(|e| ActError::Connector(e.to_string()))?;
+        let item = self.audited(|on_step| self.vault.restore(id, on_step))?;
         Ok(serde_json::json!({ "restored": item.original_path, "sha256": item.sha256 }))
     }
 }
@@ -212,7 +254,8 @@ pub fn build(ctx: &Context, a: &ConnectorArgs) -> anyhow::Result<Built> {
     };
     let vault_dir = super::quarantine::vault_dir(ctx, a.vault.as_deref());
     let vault = if a.vault.is_some() || vault_dir.is_dir() {
-        Some(SweepVault(takedown_sweep::vault::Vault::open(&vault_dir)?))
+        let vault = takedown_sweep::vault::Vault::open(&vault_dir)?;
+        Some(SweepVault { vault, store: ctx.open_store()?, user: ctx.user.clone() })
     } else {
         None
     };
@@ -378,4 +421,23 @@ fn block(ctx: &Context, args: BlockArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(Exit::Clean)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::on_disk;
+
+    #[test]
+    fn a_finding_inside_an_archive_quarantines_the_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("invoice.zip");
+        std::fs::write(&zip, b"PK").unwrap();
+        let z = zip.to_str().unwrap();
+        assert_eq!(on_disk(&format!("{z}!docs/a.exe")), zip);
+        assert_eq!(on_disk(&format!("{z}!inner.zip!b.exe")), zip);
+        assert_eq!(on_disk(z), zip);
+        let gone = dir.path().join("gone!x");
+        assert_eq!(on_disk(gone.to_str().unwrap()), gone);
+    }
 }
