@@ -1,6 +1,9 @@
 # Actions: the real peers the act tests drive, all on 127.0.0.1.
 #   scim2-server (PyPI)  SCIM 2.0 with a bearer token      TAKEDOWN_SCIM_URL, TAKEDOWN_SCIM_TOKEN
 #   aiosmtpd (PyPI)      SMTP into a mailbox directory     TAKEDOWN_SMTP, TAKEDOWN_SMTP_MAILBOX
+#                        4426 requiring STARTTLS, 4465     TAKEDOWN_SMTP_STARTTLS, TAKEDOWN_SMTPS,
+#                        SMTPS, certificate from a CA      TAKEDOWN_SMTP_CA
+#                        made here with openssl
 #   smbd (Debian samba)  port 4452 with SMB1 (NT1),        TAKEDOWN_SMB1_ON, TAKEDOWN_SMB1_OFF
 #                        port 4453 SMB2_02 and up
 #   webhook (Debian, adnanh/webhook) a hook checking our   TAKEDOWN_WEBHOOK_URL, TAKEDOWN_WEBHOOK_SECRET,
@@ -34,6 +37,28 @@ export TAKEDOWN_SMTP_MAILBOX="$ACT_DIR/mailbox"
     >"$ACT_DIR/smtpd.log" 2>&1 &
 on_exit kill $!
 export TAKEDOWN_SMTP="127.0.0.1:4425"
+
+# A private CA and a certificate for 127.0.0.1 and localhost, made for this run,
+# as a mail admin's internal relay would have; the relays deliver into the same
+# mailbox. aiosmtpd with --tlscert requires STARTTLS before MAIL FROM.
+ACT_TLS="$ACT_DIR/tls"
+mkdir -p "$ACT_TLS"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=takedown CI CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$ACT_TLS/ca.key" -out "$ACT_TLS/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$ACT_TLS/smtp.key" -out "$ACT_TLS/smtp.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+    >"$ACT_TLS/smtp.ext"
+openssl x509 -req -in "$ACT_TLS/smtp.csr" -CA "$ACT_TLS/ca.pem" -CAkey "$ACT_TLS/ca.key" -CAcreateserial \
+    -days 2 -extfile "$ACT_TLS/smtp.ext" -out "$ACT_TLS/smtp.pem" 2>/dev/null
+"$ACT_VENV/bin/python" -m aiosmtpd -n -l 127.0.0.1:4426 --tlscert "$ACT_TLS/smtp.pem" --tlskey "$ACT_TLS/smtp.key" \
+    -c aiosmtpd.handlers.Mailbox "$TAKEDOWN_SMTP_MAILBOX" >"$ACT_DIR/smtpd-starttls.log" 2>&1 &
+on_exit kill $!
+"$ACT_VENV/bin/python" -m aiosmtpd -n -l 127.0.0.1:4465 --smtpscert "$ACT_TLS/smtp.pem" --smtpskey "$ACT_TLS/smtp.key" \
+    -c aiosmtpd.handlers.Mailbox "$TAKEDOWN_SMTP_MAILBOX" >"$ACT_DIR/smtps.log" 2>&1 &
+on_exit kill $!
+export TAKEDOWN_SMTP_STARTTLS="127.0.0.1:4426" TAKEDOWN_SMTPS="127.0.0.1:4465" TAKEDOWN_SMTP_CA="$ACT_TLS/ca.pem"
 
 # The webhook receiver: one hook that only runs when X-Takedown-Signature is the
 # body's HMAC-SHA256 under the secret (webhook strips the sha256= prefix), and
@@ -105,4 +130,6 @@ export TAKEDOWN_SMB1_ON="127.0.0.1:4452" TAKEDOWN_SMB1_OFF="127.0.0.1:4453"
 export TAKEDOWN_SMB1_ON_CONF="$ACT_DIR/smbd-4452/smb.conf" TAKEDOWN_SMB1_OFF_CONF="$ACT_DIR/smbd-4453/smb.conf"
 act_wait_port 4480
 act_wait_port 4425
+act_wait_port 4426
+act_wait_port 4465
 act_wait_port 4490

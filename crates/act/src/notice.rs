@@ -5,6 +5,7 @@
 
 use crate::{ActError, Retry};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 use std::path::PathBuf;
 use takedown_store::Store;
@@ -110,34 +111,103 @@ pub trait Mailer {
     fn deliver(&self, message: &Message, key: &str) -> Delivery;
 }
 
-/// An SMTP relay. Plain SMTP: meant for the organisation's relay on a trusted
-/// network or on this host.
+/// How the connection to the SMTP relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SmtpTls {
+    /// STARTTLS when the relay offers it, with its certificate verified; plain
+    /// when it does not offer it (what a relay on a trusted network or on this
+    /// host usually needs, like Postfix's `smtp_tls_security_level = may`).
+    #[default]
+    Auto,
+    /// Plain SMTP, never encrypted.
+    None,
+    /// STARTTLS required: a relay that does not offer it is not sent to.
+    StartTls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+}
+
+impl SmtpTls {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTls::Auto => "starttls when offered",
+            SmtpTls::None => "plain",
+            SmtpTls::StartTls => "starttls",
+            SmtpTls::Tls => "tls",
+        }
+    }
+}
+
+/// An SMTP relay, reached in plain text, with STARTTLS or over TLS. Certificates
+/// are checked against the system's trust store and any extra CA or certificate
+/// given.
 #[derive(Debug)]
 pub struct Smtp {
     host: String,
     port: u16,
+    tls: SmtpTls,
     transport: SmtpTransport,
 }
 
 impl Smtp {
-    pub fn new(host: &str, port: u16) -> Smtp {
-        let transport =
-            SmtpTransport::builder_dangerous(host).port(port).timeout(Some(std::time::Duration::from_secs(10))).build();
-        Smtp { host: host.to_string(), port, transport }
+    /// `extra_roots`: PEM certificates (a private CA, or the relay's own
+    /// certificate) to trust besides the system's.
+    pub fn new(host: &str, port: u16, tls: SmtpTls, extra_roots: Option<&[u8]>) -> Result<Smtp, ActError> {
+        let mut builder =
+            SmtpTransport::builder_dangerous(host).port(port).timeout(Some(std::time::Duration::from_secs(10)));
+        if tls != SmtpTls::None {
+            let mut params = TlsParameters::builder(host.to_string());
+            if let Some(pem) = extra_roots {
+                let cert = Certificate::from_pem(pem)
+                    .map_err(|e| ActError::Input(format!("the extra CA or certificate is not PEM: {e}")))?;
+                params = params.add_root_certificate(cert);
+            }
+            let params = params
+                .build_rustls()
+                .map_err(|e| ActError::Input(format!("cannot set up TLS for {host}:{port}: {e}")))?;
+            builder = builder.tls(match tls {
+                SmtpTls::Auto => Tls::Opportunistic(params),
+                SmtpTls::StartTls => Tls::Required(params),
+                _ => Tls::Wrapper(params),
+            });
+        }
+        Ok(Smtp { host: host.to_string(), port, tls, transport: builder.build() })
+    }
+}
+
+/// Errors that trying again will not mend: the relay's answer 5xx, a certificate
+/// that does not verify, a relay without the STARTTLS that was required. With
+/// what to change, where the error alone does not say.
+fn classify(e: &lettre::transport::smtp::Error) -> Delivery {
+    let text = e.to_string();
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("certificate") || e.is_tls() {
+        Delivery::Permanent(format!(
+            "{text} (the relay's certificate does not verify for this name: give its CA or certificate with --smtp-ca FILE)"
+        ))
+    } else if lower.contains("starttls is not supported") {
+        Delivery::Permanent(format!(
+            "{text} (STARTTLS was required and the relay does not offer it; nothing was sent in clear)"
+        ))
+    } else if lower.contains("starttls") && e.is_permanent() {
+        Delivery::Permanent(format!("{text} (the relay requires STARTTLS: use --smtp-tls starttls or auto)"))
+    } else if e.is_permanent() {
+        Delivery::Permanent(text)
+    } else {
+        Delivery::Transient(text)
     }
 }
 
 impl Mailer for Smtp {
     fn describe(&self) -> String {
-        format!("SMTP {}:{}", self.host, self.port)
+        format!("SMTP {}:{} ({})", self.host, self.port, self.tls.as_str())
     }
     fn deliver(&self, message: &Message, _key: &str) -> Delivery {
         match self.transport.send(message) {
             Ok(resp) => {
                 Delivery::Delivered(format!("{} {}", resp.code(), resp.message().collect::<Vec<_>>().join(" ")))
             }
-            Err(e) if e.is_permanent() => Delivery::Permanent(e.to_string()),
-            Err(e) => Delivery::Transient(e.to_string()),
+            Err(e) => classify(&e),
         }
     }
 }

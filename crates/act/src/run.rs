@@ -129,9 +129,12 @@ fn execute(store: &Store, a: &Action, who: &str, c: &Connectors<'_>) -> Result<V
                 return Err(ActError::Input(format!("person {id} has no e-mail address to send the notice to")));
             };
             match notice::send_once(store, m, &a.campaign, id, email, Some(&a.id), &c.notice, &c.retry, who)? {
-                Sent::Now { key, detail } => Ok(
-                    json!({ "key": key, "delivery": detail, "summary": format!("notice to {email} sent ({detail})") }),
-                ),
+                Sent::Now { key, detail } => Ok(json!({
+                    "key": key,
+                    "delivery": detail,
+                    "through": m.describe(),
+                    "summary": format!("notice to {email} sent through {} ({detail})", m.describe())
+                })),
                 Sent::Before { key } => {
                     Ok(json!({ "key": key, "summary": format!("notice to {email} was sent before; not sent again") }))
                 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::time::Duration;
 use takedown_act::directory::{AccountDirectory, Webhook};
-use takedown_act::notice::{NoticeContext, Smtp};
+use takedown_act::notice::{NoticeContext, Smtp, SmtpTls};
 use takedown_act::plan::{approve, plan, Policy};
 use takedown_act::run::{run_approved, undo, Connectors};
 use takedown_act::scim::Scim;
@@ -243,7 +243,7 @@ fn smtp_notice_arrives_once_even_when_run_twice() {
     let email = format!("{}@example.org", unique("person-"));
     let person = Subject::Person { id: unique("p-"), email: Some(email.clone()) };
     let store = store_with(&[finding(person.clone(), "accounts.exposure")]);
-    let mailer = Smtp::new(host, port.parse().unwrap());
+    let mailer = Smtp::new(host, port.parse().unwrap(), SmtpTls::Auto, None).unwrap();
     let c = Connectors { directory: None, mailer: Some(&mailer), vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     assert_eq!(out[0].state, ActionState::Verified, "{}", out[0].detail);
@@ -266,6 +266,100 @@ fn smtp_notice_arrives_once_even_when_run_twice() {
     assert!(notices[0].last_result.as_deref().unwrap_or("").starts_with("250"), "{:?}", notices[0].last_result);
 }
 
+/// Runs a campaign with one notice through `mailer`; the outcome, the address and
+/// the messages that arrived for it.
+fn notice_through(mailer: &Smtp, mailbox: &str) -> (takedown_act::run::Outcome, String, Vec<String>, Store) {
+    let email = format!("{}@example.org", unique("tls-"));
+    let store =
+        store_with(&[finding(Subject::Person { id: unique("p-"), email: Some(email.clone()) }, "accounts.exposure")]);
+    let c = Connectors { directory: None, mailer: Some(mailer), vault: None, notice: notice_ctx(), retry: quick() };
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap().remove(0);
+    std::thread::sleep(Duration::from_millis(300));
+    let got = mailbox_messages_to(mailbox, &email);
+    (out, email, got, store)
+}
+
+fn host_port(hp: &str) -> (String, u16) {
+    let (h, p) = hp.rsplit_once(':').unwrap();
+    (h.to_string(), p.parse().unwrap())
+}
+
+#[test]
+fn smtp_starttls_and_smtps_deliver_with_the_extra_ca() {
+    let (Some(starttls), Some(smtps), Some(ca), Some(mailbox)) = (
+        peer("TAKEDOWN_SMTP_STARTTLS"),
+        peer("TAKEDOWN_SMTPS"),
+        peer("TAKEDOWN_SMTP_CA"),
+        peer("TAKEDOWN_SMTP_MAILBOX"),
+    ) else {
+        return;
+    };
+    let ca = std::fs::read(ca).unwrap();
+    let (host, port) = host_port(&starttls);
+    // The relay refuses MAIL FROM before STARTTLS, so a message that arrives
+    // went over TLS.
+    for mode in [SmtpTls::StartTls, SmtpTls::Auto] {
+        let mailer = Smtp::new(&host, port, mode, Some(&ca)).unwrap();
+        let (out, email, got, _) = notice_through(&mailer, &mailbox);
+        assert_eq!(out.state, ActionState::Verified, "{mode:?}: {}", out.detail);
+        assert_eq!(got.len(), 1, "{mode:?}: one message to {email}");
+        assert!(got[0].contains("two-step verification"));
+    }
+    let (host, port) = host_port(&smtps);
+    let mailer = Smtp::new(&host, port, SmtpTls::Tls, Some(&ca)).unwrap();
+    let (out, email, got, _) = notice_through(&mailer, &mailbox);
+    assert_eq!(out.state, ActionState::Verified, "{}", out.detail);
+    assert_eq!(got.len(), 1, "one message to {email} over SMTPS");
+}
+
+#[test]
+fn smtp_never_falls_back_to_plain_text() {
+    let (Some(starttls), Some(plain), Some(mailbox)) =
+        (peer("TAKEDOWN_SMTP_STARTTLS"), peer("TAKEDOWN_SMTP"), peer("TAKEDOWN_SMTP_MAILBOX"))
+    else {
+        return;
+    };
+    let (host, port) = host_port(&starttls);
+    // Plain to a relay that requires STARTTLS: refused before any message is sent,
+    // not retried, and the reason says what to change.
+    let mailer = Smtp::new(&host, port, SmtpTls::None, None).unwrap();
+    let (out, email, got, store) = notice_through(&mailer, &mailbox);
+    assert_eq!(out.state, ActionState::Failed, "{}", out.detail);
+    assert!(out.detail.contains("530") && out.detail.contains("--smtp-tls starttls"), "{}", out.detail);
+    assert!(got.is_empty(), "a notice to {email} went in clear");
+    assert_eq!(store.notices("zinc").unwrap()[0].attempts, 1, "a refusal is not retried");
+
+    // STARTTLS without trusting the relay's CA: the certificate is refused, and
+    // trying again would not change that.
+    let mailer = Smtp::new(&host, port, SmtpTls::StartTls, None).unwrap();
+    let (out, email, got, store) = notice_through(&mailer, &mailbox);
+    assert_eq!(out.state, ActionState::Failed, "{}", out.detail);
+    assert!(out.detail.contains("certificate") && out.detail.contains("--smtp-ca"), "{}", out.detail);
+    assert_eq!(store.notices("zinc").unwrap()[0].attempts, 1);
+    assert!(got.is_empty(), "a notice to {email} was sent over an unverified connection");
+
+    // STARTTLS required, and the relay does not offer it: nothing is sent in clear.
+    let (host, port) = host_port(&plain);
+    let mailer = Smtp::new(&host, port, SmtpTls::StartTls, None).unwrap();
+    let (out, email, got, _) = notice_through(&mailer, &mailbox);
+    assert_eq!(out.state, ActionState::Failed, "{}", out.detail);
+    assert!(out.detail.contains("does not offer it"), "{}", out.detail);
+    assert!(got.is_empty(), "a notice to {email} went in clear");
+}
+
+#[test]
+fn smtp_ca_that_is_not_pem_is_a_clear_error() {
+    let err = Smtp::new(
+        "127.0.0.1",
+        25,
+        SmtpTls::StartTls,
+        Some(b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("not PEM"), "{err}");
+}
+
 #[test]
 fn smtp_unreachable_is_retried_recorded_and_failed() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -273,7 +367,7 @@ fn smtp_unreachable_is_retried_recorded_and_failed() {
         Subject::Person { id: "p9".into(), email: Some("p9@example.org".into()) },
         "accounts.exposure",
     )]);
-    let mailer = Smtp::new("127.0.0.1", port);
+    let mailer = Smtp::new("127.0.0.1", port, SmtpTls::Auto, None).unwrap();
     let c = Connectors { directory: None, mailer: Some(&mailer), vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     assert_eq!(out[0].state, ActionState::Failed, "{}", out[0].detail);

@@ -212,3 +212,77 @@ fn harden_check_against_samba() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(json(&r.stdout)["targets"][0]["smb1"], false);
 }
+
+/// A campaign with one person to warn at a fresh address; the notify action's id.
+fn campaign_with_person(db: &std::path::Path, email: &str) -> String {
+    assert_eq!(takedown(db, &["campaign", "create", "zinc"]).code, 0);
+    let store = takedown_store::Store::open(db).unwrap();
+    let person = Subject::Person { id: email.into(), email: Some(email.into()) };
+    store.record_findings("zinc", &[finding(9, person, "accounts.exposure")], "alice").unwrap();
+    assert_eq!(takedown(db, &["--user", "alice", "plan", "--campaign", "zinc"]).code, 0);
+    let id = id_of(&actions(db), "notify");
+    assert_eq!(takedown(db, &["--user", "bob", "approve", &id]).code, 0);
+    id
+}
+
+#[test]
+fn run_sends_over_starttls_with_smtp_ca() {
+    let vars = ["TAKEDOWN_SMTP_STARTTLS", "TAKEDOWN_SMTP_CA", "TAKEDOWN_SMTP_MAILBOX"].map(std::env::var);
+    let [Ok(relay), Ok(ca), Ok(mailbox)] = vars else {
+        skip("TAKEDOWN_SMTP_STARTTLS / TAKEDOWN_SMTP_CA / TAKEDOWN_SMTP_MAILBOX are not set (.ci/setup.d/60-act.sh)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let email = format!("cli-{}-{now}@example.org", std::process::id());
+    campaign_with_person(&db, &email);
+    // Plain SMTP to a relay that requires STARTTLS: the action fails (exit 1) and
+    // says what to change; nothing is sent.
+    let plain = ["--user", "bob", "run", "--campaign", "zinc", "--smtp", &relay, "--smtp-tls", "none"];
+    let r = takedown(&db, &plain);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("failed") && r.stdout.contains("--smtp-tls starttls"), "{}", r.stdout);
+    let arrived = || {
+        ["new", "cur"]
+            .iter()
+            .filter_map(|d| std::fs::read_dir(std::path::Path::new(&mailbox).join(d)).ok())
+            .flatten()
+            .flatten()
+            .filter(|e| std::fs::read_to_string(e.path()).unwrap_or_default().contains(&email))
+            .count()
+    };
+    assert_eq!(arrived(), 0);
+
+    // STARTTLS with the relay's CA trusted: sent once, and the outcome says how.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    campaign_with_person(&db, &email);
+    let tls = ["--smtp", relay.as_str(), "--smtp-tls", "starttls", "--smtp-ca", ca.as_str()];
+    let r = takedown(&db, &[&["--user", "bob", "run", "--campaign", "zinc"][..], &tls].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("verified") && r.stdout.contains("starttls"), "{}", r.stdout);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(arrived(), 1);
+}
+
+#[test]
+fn bad_smtp_options_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    campaign_with_person(&db, "x@example.org");
+    let missing = dir.path().join("no-such-ca.pem");
+    let base = ["--user", "bob", "run", "--campaign", "zinc", "--smtp", "127.0.0.1:25"];
+    let r = takedown(&db, &[&base[..], &["--smtp-ca", missing.to_str().unwrap()]].concat());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--smtp-ca") && r.stderr.contains("no-such-ca.pem"), "{}", r.stderr);
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n").unwrap();
+    let r = takedown(&db, &[&base[..], &["--smtp-ca", junk.to_str().unwrap()]].concat());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not PEM"), "{}", r.stderr);
+    let r = takedown(&db, &[&base[..], &["--smtp-tls", "maybe"]].concat());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // Nothing ran: the action is still approved.
+    assert!(actions(&db).iter().all(|a| a["action"]["state"] == "approved"));
+}

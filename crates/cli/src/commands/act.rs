@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use takedown_act::block::{Blocked, Blocklist};
 use takedown_act::directory::{AccountDirectory, DryRunDirectory, Webhook};
-use takedown_act::notice::{FileOutbox, Mailer, NoticeContext, Smtp};
+use takedown_act::notice::{FileOutbox, Mailer, NoticeContext, Smtp, SmtpTls};
 use takedown_act::plan::Policy;
 use takedown_act::run::{Connectors, Outcome};
 use takedown_act::scim::Scim;
@@ -83,6 +83,15 @@ pub struct ConnectorArgs {
     /// SMTP relay for notices, HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     pub smtp: Option<String>,
+    /// How the SMTP connection is protected: auto (the default) uses STARTTLS when
+    /// the relay offers it and plain SMTP when it does not; starttls requires it;
+    /// tls is TLS from the start (SMTPS, port 465); none is always plain.
+    /// Certificates are verified against the system's trust store and --smtp-ca.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = SmtpTlsArg::Auto)]
+    pub smtp_tls: SmtpTlsArg,
+    /// Also trust this CA or certificate (PEM) for the SMTP relay.
+    #[arg(long, value_name = "FILE")]
+    pub smtp_ca: Option<PathBuf>,
     /// Write notices as .eml files into this directory instead of sending them.
     #[arg(long, value_name = "DIR", conflicts_with = "smtp")]
     pub outbox: Option<PathBuf>,
@@ -98,6 +107,26 @@ pub struct ConnectorArgs {
     /// Connector attempts before an action is marked failed.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SmtpTlsArg {
+    #[default]
+    Auto,
+    None,
+    Starttls,
+    Tls,
+}
+
+impl From<SmtpTlsArg> for SmtpTls {
+    fn from(a: SmtpTlsArg) -> SmtpTls {
+        match a {
+            SmtpTlsArg::Auto => SmtpTls::Auto,
+            SmtpTlsArg::None => SmtpTls::None,
+            SmtpTlsArg::Starttls => SmtpTls::StartTls,
+            SmtpTlsArg::Tls => SmtpTls::Tls,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -248,7 +277,15 @@ pub fn build(ctx: &Context, a: &ConnectorArgs) -> anyhow::Result<Built> {
             .rsplit_once(':')
             .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
             .with_context(|| format!("--smtp {hp:?}: expected HOST:PORT, for example 127.0.0.1:25"))?;
-        Some(Box::new(Smtp::new(host, port)))
+        let smtp = match &a.smtp_ca {
+            Some(p) => {
+                let pem = std::fs::read(p).with_context(|| format!("--smtp-ca {}: cannot read it", p.display()))?;
+                Smtp::new(host, port, a.smtp_tls.into(), Some(&pem))
+                    .with_context(|| format!("--smtp-ca {}", p.display()))?
+            }
+            None => Smtp::new(host, port, a.smtp_tls.into(), None)?,
+        };
+        Some(Box::new(smtp))
     } else {
         a.outbox.as_ref().map(|d| Box::new(FileOutbox { dir: d.clone() }) as Box<dyn Mailer>)
     };
