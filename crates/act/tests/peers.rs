@@ -42,17 +42,20 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
-fn store_with(findings: &[Finding]) -> Store {
-    let store = Store::open_in_memory().unwrap();
-    let c = Campaign {
+fn campaign() -> Campaign {
+    Campaign {
         id: "grouping--9".into(),
         name: "zinc".into(),
         actor: Some("ZINC".into()),
         description: None,
         tlp: Tlp::Amber,
         created: chrono::Utc::now(),
-    };
-    store.create_campaign(&c, "alice").unwrap();
+    }
+}
+
+fn store_with(findings: &[Finding]) -> Store {
+    let store = Store::open_in_memory().unwrap();
+    store.create_campaign(&campaign(), "alice").unwrap();
     store.record_findings("zinc", findings, "alice").unwrap();
     let actions = plan("zinc", findings, "alice");
     store.propose_actions("zinc", &actions, "alice").unwrap();
@@ -390,6 +393,63 @@ fn samba_with_nt1_accepts_smb1_and_with_smb2_refuses_it() {
         assert!(takedown_act::harden::samba_min_protocol(on_conf.as_ref()).unwrap().smb1_allowed);
         assert!(!takedown_act::harden::samba_min_protocol(off_conf.as_ref()).unwrap().smb1_allowed);
     }
+}
+
+#[test]
+fn harden_applied_verifies_only_where_smb1_is_refused() {
+    let (Some(on), Some(off)) = (peer("TAKEDOWN_SMB1_ON"), peer("TAKEDOWN_SMB1_OFF")) else { return };
+    let endpoint = |hp: &str| {
+        let (ip, port) = hp.rsplit_once(':').unwrap();
+        Subject::Endpoint { ip: ip.into(), port: Some(port.parse().unwrap()) }
+    };
+    let store = store_with(&[finding(endpoint(&on), "net.smb1"), finding(endpoint(&off), "net.smb1")]);
+    let c = Connectors { directory: None, mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap();
+    let of = |hp: &str| out.iter().find(|o| o.target.ends_with(hp)).unwrap().clone();
+    // SMB1 on: the fix is recorded (the smb.conf line among them), not verified.
+    let smb1_on = of(&on);
+    assert_eq!(smb1_on.state, ActionState::Done, "{}", smb1_on.detail);
+    let recorded = store.action(&smb1_on.id).unwrap().unwrap().result.unwrap();
+    assert!(recorded["fixes"].to_string().contains("server min protocol = SMB2_02"), "{recorded}");
+    // SMB1 already refused: nothing to fix, verified by the check itself.
+    assert_eq!(of(&off).state, ActionState::Verified, "{}", of(&off).detail);
+
+    // The fix is marked applied, but smbd still accepts NT LM 0.12: not verified.
+    let again = takedown_act::run::harden_applied(&store, &smb1_on.id, "carol").unwrap();
+    assert_eq!(again.state, ActionState::Done, "{}", again.detail);
+    assert!(again.detail.contains("SMB1 still accepted"), "{}", again.detail);
+    let s = store.action(&smb1_on.id).unwrap().unwrap();
+    assert_eq!(s.action.state, ActionState::Done);
+    let r = s.result.unwrap();
+    assert_eq!((r["applied"]["by"].as_str(), r["recheck"]["holds"].as_bool()), (Some("carol"), Some(false)), "{r}");
+    assert!(r["fixes"].is_array(), "the recorded fix is kept: {r}");
+    // `run` checks an applied, unverified fix again; still not verified.
+    let rerun = run_approved(&store, "zinc", "bob", &c).unwrap();
+    assert_eq!(rerun.len(), 1, "{rerun:?}");
+    assert_eq!(rerun[0].state, ActionState::Done);
+    let verbs: Vec<String> = store.audit_events().unwrap().into_iter().map(|e| e.verb).collect();
+    assert_eq!(verbs.iter().filter(|v| *v == "action.harden-recheck").count(), 2, "{verbs:?}");
+
+    // The host whose fix is in place: a harden action recorded while it was at
+    // risk (the run before the fix), marked applied now, verifies.
+    let store = Store::open_in_memory().unwrap();
+    store.create_campaign(&campaign(), "alice").unwrap();
+    let planned = plan("zinc", &[finding(endpoint(&off), "net.smb1")], "alice");
+    store.propose_actions("zinc", &planned, "alice").unwrap();
+    let id = planned[0].id.clone();
+    approve(&store, &id, "bob", Policy::default()).unwrap();
+    let t = |to, result| takedown_store::Transition { to, who: "bob", approver: None, result, detail: json!({}) };
+    store.move_action(&id, t(ActionState::Running, None)).unwrap();
+    let before = json!({ "at_risk": true, "fixes": takedown_act::harden::fixes(true, false) });
+    store.move_action(&id, t(ActionState::Done, Some(before))).unwrap();
+    let fixed = takedown_act::run::harden_applied(&store, &id, "carol").unwrap();
+    assert_eq!(fixed.state, ActionState::Verified, "{}", fixed.detail);
+    let r = store.action(&id).unwrap().unwrap().result.unwrap();
+    assert_eq!(r["recheck"]["holds"], true);
+    assert_eq!(r["recheck"]["check"]["smb1"], false);
+    // Verified is final for this command.
+    let err = takedown_act::run::harden_applied(&store, &id, "carol").unwrap_err();
+    assert!(err.to_string().contains("only a done harden action"), "{err}");
 }
 
 /// Answers like an unpatched Windows 7: accepts NT LM 0.12, an anonymous session

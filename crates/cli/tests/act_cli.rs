@@ -211,6 +211,33 @@ fn harden_check_against_samba() {
     let r = takedown(&db, &["harden", "check", "--output-format", "json", &off]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(json(&r.stdout)["targets"][0]["smb1"], false);
+
+    // As actions: planned from SMB1 findings, run, the fix marked applied.
+    assert_eq!(takedown(&db, &["campaign", "create", "zinc"]).code, 0);
+    let endpoint = |hp: &str| {
+        let (ip, port) = hp.rsplit_once(':').unwrap();
+        Subject::Endpoint { ip: ip.into(), port: Some(port.parse().unwrap()) }
+    };
+    let store = takedown_store::Store::open(&db).unwrap();
+    let fs = [finding(1, endpoint(&on), "net.smb1"), finding(2, endpoint(&off), "net.smb1")];
+    store.record_findings("zinc", &fs, "alice").unwrap();
+    assert_eq!(takedown(&db, &["--user", "alice", "plan", "--campaign", "zinc"]).code, 0);
+    let list = actions(&db);
+    let ids: Vec<&str> = list.iter().map(|a| a["action"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(takedown(&db, &[&["--user", "bob", "approve"][..], &ids].concat()).code, 0);
+    let r = takedown(&db, &["--user", "bob", "run", "--campaign", "zinc"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let on_port: u16 = on.rsplit_once(':').unwrap().1.parse().unwrap();
+    let on_action = list.iter().find(|a| a["action"]["target"]["port"] == on_port).unwrap();
+    let on_id = on_action["action"]["id"].as_str().unwrap().to_string();
+    let r = takedown(&db, &["actions", "--campaign", "zinc"]);
+    assert!(r.stdout.contains("fix recorded"), "{}", r.stdout);
+    let r = takedown(&db, &["--user", "carol", "harden", "applied", &on_id]);
+    assert_eq!(r.code, 1, "still at risk: {}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("SMB1 still accepted"), "{}", r.stdout);
+    let r = takedown(&db, &["actions", "--campaign", "zinc"]);
+    assert!(r.stdout.contains("fix applied by carol; re-check: still at risk"), "{}", r.stdout);
 }
 
 /// A campaign with one person to warn at a fresh address; the notify action's id.

@@ -218,6 +218,29 @@ impl Store {
         self.action(id)?.ok_or_else(|| StoreError::NoAction(id.to_string()))
     }
 
+    /// Replaces an action's result without changing its state (a check of it that
+    /// did not hold), with one audit event `verb` in the same transaction.
+    pub fn record_action_result(
+        &self,
+        id: &str,
+        who: &str,
+        verb: &str,
+        result: &serde_json::Value,
+        detail: &serde_json::Value,
+    ) -> Result<StoredAction, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let n = tx.execute(
+            "UPDATE actions SET result = ?2, updated = ?3 WHERE id = ?1",
+            params![id, result.to_string(), now_text()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NoAction(id.to_string()));
+        }
+        audit::append(&tx, who, verb, id, &detail.to_string())?;
+        tx.commit()?;
+        self.action(id)?.ok_or_else(|| StoreError::NoAction(id.to_string()))
+    }
+
     /// The notice for a person in a campaign, creating it as `pending` if there is
     /// none yet. The key is the same however often this is called.
     pub fn claim_notice(

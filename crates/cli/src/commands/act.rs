@@ -387,15 +387,28 @@ fn print_actions(store: &Store, campaign: &str) -> anyhow::Result<()> {
         let a = s.action;
         let approver = a.approved_by.as_deref().map(|b| format!(", approved by {b}")).unwrap_or_default();
         outln!(
-            "  {} {:<9} {:<16} {}  {}",
+            "  {} {:<9} {:<16} {}  {}{}",
             style.dim(&a.id),
             a.state.as_str(),
             kind_str(a.kind),
             subject_key(&a.target),
-            style.dim(&format!("(proposed by {}{approver})", a.proposed_by))
+            style.dim(&format!("(proposed by {}{approver})", a.proposed_by)),
+            harden_note(a.kind, a.state, s.result.as_ref())
         );
     }
     Ok(())
+}
+
+/// Where a harden action stands: its fix recorded, applied, re-checked.
+fn harden_note(kind: ActionKind, state: ActionState, result: Option<&serde_json::Value>) -> String {
+    let Some(r) = result.filter(|_| kind == ActionKind::Harden && state == ActionState::Done) else {
+        return String::new();
+    };
+    match (r["applied"]["by"].as_str(), r["recheck"]["holds"].as_bool()) {
+        (Some(by), Some(false)) => format!("  fix applied by {by}; re-check: still at risk"),
+        (Some(by), _) => format!("  fix applied by {by}"),
+        (None, _) => "  fix recorded; `takedown harden applied ID` re-checks once it is applied".to_string(),
+    }
 }
 
 fn print_outcomes(ctx: &Context, out: &[Outcome]) -> anyhow::Result<()> {
