@@ -313,3 +313,55 @@ fn bad_smtp_options_are_exit_2() {
     // Nothing ran: the action is still approved.
     assert!(actions(&db).iter().all(|a| a["action"]["state"] == "approved"));
 }
+
+/// One HTTP/1.1 exchange with the SCIM server (`http://HOST:PORT/PATH`); the answer's body.
+fn scim_http(method: &str, url: &str, token: &str, body: &serde_json::Value) -> String {
+    use std::io::Read;
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    let body = body.to_string();
+    let req = format!(
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.split(' ').nth(1).is_some_and(|c| c.starts_with('2')), "{answer}");
+    answer.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
+#[test]
+fn undo_stops_on_a_scim_412_with_a_clear_message() {
+    let (Ok(url), Ok(token)) = (std::env::var("TAKEDOWN_SCIM_URL"), std::env::var("TAKEDOWN_SCIM_TOKEN")) else {
+        skip("TAKEDOWN_SCIM_URL / TAKEDOWN_SCIM_TOKEN are not set (.ci/setup.d/60-act.sh starts scim2-server)");
+        return;
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("cli-fake-{}-{now}", std::process::id());
+    let user = serde_json::json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name });
+    let id = json(&scim_http("POST", &format!("{url}/Users"), &token, &user))["id"].as_str().unwrap().to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    assert_eq!(takedown(&db, &["campaign", "create", "zinc"]).code, 0);
+    let store = takedown_store::Store::open(&db).unwrap();
+    let account = Subject::Account { platform: Some("scim".into()), id: id.clone() };
+    store.record_findings("zinc", &[finding(7, account, "accounts.confirmed")], "alice").unwrap();
+    assert_eq!(takedown(&db, &["--user", "alice", "plan", "--campaign", "zinc"]).code, 0);
+    let action = id_of(&actions(&db), "disable-account");
+    assert_eq!(takedown(&db, &["--user", "bob", "approve", &action]).code, 0);
+    let r = takedown(&db, &["--user", "bob", "run", "--campaign", "zinc", "--scim", &url]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("verified"), "{}", r.stdout);
+
+    let patch = serde_json::json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "replace", "path": "displayName", "value": "changed by the IdP team" }] });
+    scim_http("PATCH", &format!("{url}/Users/{id}"), &token, &patch);
+    let r = takedown(&db, &["--user", "bob", "undo", &action, "--scim", &url]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("undo stopped") && r.stderr.contains("412"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(actions(&db).iter().all(|a| a["action"]["state"] == "verified"));
+}
