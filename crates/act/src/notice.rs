@@ -5,8 +5,10 @@
 
 use crate::{ActError, Retry};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{Message, SmtpTransport, Transport};
+use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
+use lettre::Message;
 use std::path::PathBuf;
 use takedown_store::Store;
 
@@ -103,6 +105,9 @@ pub enum Delivery {
     Transient(String),
     /// Not worth trying again (5xx: the address does not exist).
     Permanent(String),
+    /// The message was handed over and the relay's answer was lost: it may have
+    /// been delivered. Never tried again, so that nobody gets the notice twice.
+    Uncertain(String),
 }
 
 /// Where notices go.
@@ -140,38 +145,57 @@ impl SmtpTls {
 
 /// An SMTP relay, reached in plain text, with STARTTLS or over TLS. Certificates
 /// are checked against the system's trust store and any extra CA or certificate
-/// given.
-#[derive(Debug)]
+/// given. Each notice goes over a connection of its own, step by step, so that a
+/// failure after the message was handed over is told apart from one before.
 pub struct Smtp {
     host: String,
     port: u16,
     tls: SmtpTls,
-    transport: SmtpTransport,
+    params: Option<TlsParameters>,
+    hello: ClientId,
 }
+
+impl std::fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Smtp").field("host", &self.host).field("port", &self.port).field("tls", &self.tls).finish()
+    }
+}
+
+const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Smtp {
     /// `extra_roots`: PEM certificates (a private CA, or the relay's own
     /// certificate) to trust besides the system's.
     pub fn new(host: &str, port: u16, tls: SmtpTls, extra_roots: Option<&[u8]>) -> Result<Smtp, ActError> {
-        let mut builder =
-            SmtpTransport::builder_dangerous(host).port(port).timeout(Some(std::time::Duration::from_secs(10)));
-        if tls != SmtpTls::None {
+        let params = if tls == SmtpTls::None {
+            None
+        } else {
             let mut params = TlsParameters::builder(host.to_string());
             if let Some(pem) = extra_roots {
                 let cert = Certificate::from_pem(pem)
                     .map_err(|e| ActError::Input(format!("the extra CA or certificate is not PEM: {e}")))?;
                 params = params.add_root_certificate(cert);
             }
-            let params = params
-                .build_rustls()
-                .map_err(|e| ActError::Input(format!("cannot set up TLS for {host}:{port}: {e}")))?;
-            builder = builder.tls(match tls {
-                SmtpTls::Auto => Tls::Opportunistic(params),
-                SmtpTls::StartTls => Tls::Required(params),
-                _ => Tls::Wrapper(params),
-            });
+            Some(
+                params
+                    .build_rustls()
+                    .map_err(|e| ActError::Input(format!("cannot set up TLS for {host}:{port}: {e}")))?,
+            )
+        };
+        Ok(Smtp { host: host.to_string(), port, tls, params, hello: ClientId::default() })
+    }
+
+    /// Connects, says EHLO and protects the connection as asked.
+    fn connect(&self) -> Result<SmtpConnection, lettre::transport::smtp::Error> {
+        let wrapper = if self.tls == SmtpTls::Tls { self.params.as_ref() } else { None };
+        let mut conn =
+            SmtpConnection::connect((self.host.as_str(), self.port), Some(SMTP_TIMEOUT), &self.hello, wrapper, None)?;
+        match (self.tls, &self.params) {
+            (SmtpTls::Auto, Some(p)) if conn.can_starttls() => conn.starttls(p, &self.hello)?,
+            (SmtpTls::StartTls, Some(p)) => conn.starttls(p, &self.hello)?,
+            _ => {}
         }
-        Ok(Smtp { host: host.to_string(), port, tls, transport: builder.build() })
+        Ok(conn)
     }
 }
 
@@ -203,11 +227,40 @@ impl Mailer for Smtp {
         format!("SMTP {}:{} ({})", self.host, self.port, self.tls.as_str())
     }
     fn deliver(&self, message: &Message, _key: &str) -> Delivery {
-        match self.transport.send(message) {
+        let mut conn = match self.connect() {
+            Ok(c) => c,
+            Err(e) => return classify(&e),
+        };
+        let envelope = message.envelope();
+        let body = message.formatted();
+        // As lettre's own send: ask for 8BITMIME / SMTPUTF8 only where needed.
+        let mut options = Vec::new();
+        let non_ascii = |a: &lettre::Address| !a.to_string().is_ascii();
+        if envelope.from().is_some_and(non_ascii) || envelope.to().iter().any(non_ascii) {
+            options.push(MailParameter::SmtpUtfEight);
+        }
+        if !body.is_ascii() {
+            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        // Until the message is handed over, any failure means the relay does not have it.
+        let before = conn.command(Mail::new(envelope.from().cloned(), options)).and_then(|_| {
+            for to in envelope.to() {
+                conn.command(Rcpt::new(to.clone(), vec![]))?;
+            }
+            conn.command(Data)
+        });
+        if let Err(e) = before {
+            conn.abort();
+            return classify(&e);
+        }
+        match conn.message(&body) {
             Ok(resp) => {
+                let _ = conn.quit();
                 Delivery::Delivered(format!("{} {}", resp.code(), resp.message().collect::<Vec<_>>().join(" ")))
             }
-            Err(e) => classify(&e),
+            // The relay answered, and refused: it does not have the message.
+            Err(e) if e.is_permanent() || e.is_transient() => classify(&e),
+            Err(e) => Delivery::Uncertain(format!("{e}, after the message was sent")),
         }
     }
 }
@@ -235,6 +288,14 @@ impl Mailer for FileOutbox {
             Err(e) => Delivery::Permanent(format!("cannot write {}: {e}", path.display())),
         }
     }
+}
+
+/// Why a notice is not sent again although it is not known to be sent.
+fn maybe_delivered(email: &str, message_id: &str) -> ActError {
+    ActError::Connector(format!(
+        "the notice to {email} may have been delivered (the relay's answer to it was lost), so it is not sent again; \
+         look for Message-ID {message_id} in the relay's log"
+    ))
 }
 
 /// How a notice came out.
@@ -266,6 +327,10 @@ pub fn send_once(
     if notice.state == "sent" {
         return Ok(Sent::Before { key });
     }
+    // A failed notice with a Message-ID was handed to a relay whose answer was lost.
+    if let (Some(id), "failed") = (&notice.message_id, notice.state.as_str()) {
+        return Err(maybe_delivered(email, id));
+    }
     let msg = message(ctx, email, &key)?;
     let mut last = String::new();
     for attempt in 1..=retry.attempts {
@@ -281,6 +346,15 @@ pub fn send_once(
                 return Err(ActError::Connector(format!(
                     "{} refused the notice to {email}: {detail}",
                     mailer.describe()
+                )));
+            }
+            Delivery::Uncertain(detail) => {
+                let id = format!("<{}@takedown.notice>", &key[..key.len().min(32)]);
+                store.record_delivery(&key, false, &detail, Some(&id), true, who)?;
+                return Err(ActError::Connector(format!(
+                    "{}: {detail}; {}",
+                    mailer.describe(),
+                    maybe_delivered(email, &id)
                 )));
             }
             Delivery::Transient(detail) => {

@@ -336,3 +336,92 @@ fn smtp_421_is_retried_then_fails_and_a_later_run_sends_once() {
     let n = &store.notices("zinc").unwrap()[0];
     assert_eq!((n.state.as_str(), n.attempts), ("sent", 4));
 }
+
+/// A proxy in front of the SMTP relay that passes everything on, but once the
+/// message has been handed over (the lone "." after DATA), closes the connection
+/// instead of passing on the relay's answer: the relay has the message and the
+/// client does not know it.
+fn smtp_losing_answer(upstream: &str) -> u16 {
+    let upstream = upstream.to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(client) = conn else { return };
+            let server = TcpStream::connect(&upstream).unwrap();
+            let handed_over = Arc::new(AtomicUsize::new(0));
+            // Relay to client, line by line, until the answer after the message.
+            let (mut to_client, from_server) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let done = handed_over.clone();
+            let down = std::thread::spawn(move || {
+                let mut r = BufReader::new(from_server);
+                let mut line = Vec::new();
+                while r.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+                    if done.load(Ordering::SeqCst) == 1 {
+                        // The relay's answer to the message: lost.
+                        let _ = to_client.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                    if to_client.write_all(&line).is_err() {
+                        return;
+                    }
+                    line.clear();
+                }
+            });
+            let mut r = BufReader::new(client);
+            let mut to_server = server;
+            let mut in_data = false;
+            let mut line = Vec::new();
+            while r.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+                if in_data && line == b".\r\n" {
+                    handed_over.store(1, Ordering::SeqCst);
+                }
+                if line.eq_ignore_ascii_case(b"DATA\r\n") {
+                    in_data = true;
+                }
+                if to_server.write_all(&line).is_err() {
+                    break;
+                }
+                line.clear();
+            }
+            let _ = down.join();
+        }
+    });
+    port
+}
+
+#[test]
+fn a_notice_whose_answer_was_lost_is_never_sent_again() {
+    let (Some(smtp), Some(mailbox)) = (peer("TAKEDOWN_SMTP"), peer("TAKEDOWN_SMTP_MAILBOX")) else { return };
+    let email = format!("{}@example.org", unique("lost-"));
+    let store = approved(&[finding(Subject::Person { id: unique("p-"), email: Some(email.clone()) }, "x.exposure")]);
+    let port = smtp_losing_answer(&smtp);
+    let lossy = Smtp::new("127.0.0.1", port, SmtpTls::None, None).unwrap();
+    let out = run_approved(&store, "zinc", "bob", &connectors(None, Some(&lossy))).unwrap();
+    assert_eq!(out[0].state, ActionState::Failed, "{}", out[0].detail);
+    assert!(
+        out[0].detail.contains("may have been delivered") && out[0].detail.contains("Message-ID"),
+        "{}",
+        out[0].detail
+    );
+    let n = &store.notices("zinc").unwrap()[0];
+    assert_eq!((n.state.as_str(), n.attempts), ("failed", 1), "not retried");
+    assert!(n.message_id.is_some());
+
+    // Approved again and run against the relay itself: still not sent again.
+    approve(&store, &out[0].id, "bob", Policy::default()).unwrap();
+    let (host, port) = smtp.rsplit_once(':').unwrap();
+    let relay = Smtp::new(host, port.parse().unwrap(), SmtpTls::None, None).unwrap();
+    let out = run_approved(&store, "zinc", "bob", &connectors(None, Some(&relay))).unwrap();
+    assert_eq!(out[0].state, ActionState::Failed, "{}", out[0].detail);
+    assert!(out[0].detail.contains("not sent again"), "{}", out[0].detail);
+    std::thread::sleep(Duration::from_millis(300));
+    let arrived: usize = ["new", "cur"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(std::path::Path::new(&mailbox).join(d)).ok())
+        .flatten()
+        .flatten()
+        .filter(|e| std::fs::read_to_string(e.path()).unwrap_or_default().contains(&email))
+        .count();
+    assert_eq!(arrived, 1, "the relay got the message once");
+}
