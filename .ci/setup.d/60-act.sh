@@ -10,7 +10,7 @@
 #                        HMAC-SHA256 header, recording    TAKEDOWN_WEBHOOK_LOG
 #                        each payload it accepts
 #   named-checkzone (Debian bind9-utils) for the RPZ export, used by check.d/60-act.sh
-apt_install samba bind9-utils webhook
+apt_install samba bind9-utils webhook openssl
 ACT_DIR="$WORK/act"
 mkdir -p "$ACT_DIR"
 ACT_VENV="$ACT_DIR/venv"
