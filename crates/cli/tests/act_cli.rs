@@ -365,3 +365,58 @@ fn undo_stops_on_a_scim_412_with_a_clear_message() {
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     assert!(actions(&db).iter().all(|a| a["action"]["state"] == "verified"));
 }
+
+#[test]
+fn run_disables_through_the_webhook_receiver() {
+    let vars = ["TAKEDOWN_WEBHOOK_URL", "TAKEDOWN_WEBHOOK_SECRET", "TAKEDOWN_WEBHOOK_LOG"].map(std::env::var);
+    let [Ok(url), Ok(secret), Ok(log)] = vars else {
+        skip("TAKEDOWN_WEBHOOK_URL / _SECRET / _LOG are not set (.ci/setup.d/60-act.sh starts webhook)");
+        return;
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let setup = |account: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        assert_eq!(takedown(&db, &["campaign", "create", "zinc"]).code, 0);
+        let store = takedown_store::Store::open(&db).unwrap();
+        let subject = Subject::Account { platform: None, id: account.into() };
+        store.record_findings("zinc", &[finding(5, subject, "accounts.judged")], "alice").unwrap();
+        assert_eq!(takedown(&db, &["--user", "alice", "plan", "--campaign", "zinc"]).code, 0);
+        let id = id_of(&actions(&db), "disable-account");
+        assert_eq!(takedown(&db, &["--user", "bob", "approve", &id]).code, 0);
+        (dir, db)
+    };
+    let received = |account: &str| {
+        std::fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.contains(account)).count()
+    };
+
+    let good = format!("cli-wh-{now}");
+    let (_dir, db) = setup(&good);
+    let r =
+        takedown(&db, &["--user", "bob", "run", "--campaign", "zinc", "--webhook", &url, "--webhook-secret", &secret]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("done") && r.stdout.contains("webhook"), "{}", r.stdout);
+    assert_eq!(received(&good), 1);
+
+    let bad = format!("cli-wh-bad-{now}");
+    let (_dir, db) = setup(&bad);
+    let r = takedown(
+        &db,
+        &[
+            "--user",
+            "bob",
+            "run",
+            "--campaign",
+            "zinc",
+            "--webhook",
+            &url,
+            "--webhook-secret",
+            "wrong",
+            "--attempts",
+            "1",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("failed") && r.stdout.contains("--webhook-secret"), "{}", r.stdout);
+    assert_eq!(received(&bad), 0);
+}
