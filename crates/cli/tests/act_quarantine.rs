@@ -129,3 +129,55 @@ fn sweep_plan_approve_quarantine_undo() {
     }
     assert_eq!(takedown(&db, &["audit", "verify"]).code, 0);
 }
+
+/// The demo host: the worm, the encryptor, the victims' encrypted files, a ransom
+/// note and a zip holding the encryptor. Planned from a built-in sweep, the
+/// quarantine actions move the malware and the zip, never the victims' data.
+#[test]
+fn the_demo_host_quarantines_malware_and_archives_not_the_victims_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let host = dir.path().join("host");
+    takedown_sweep::plant::plant_demo_host(&host).unwrap();
+    let zip = host.join("Users/ana/Downloads/invoice.zip");
+    let zip_bytes = std::fs::read(&zip).unwrap();
+    let vault = dir.path().join("vault");
+    let v = vault.to_str().unwrap();
+    assert_eq!(takedown(&db, &["--user", "alice", "campaign", "create", "wc"]).code, 0);
+    let r = takedown(&db, &["--user", "alice", "sweep", "--campaign", "wc", host.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(takedown(&db, &["--user", "alice", "plan", "--campaign", "wc"]).code, 0);
+    let r = takedown(&db, &["--output-format", "json", "actions", "--campaign", "wc"]);
+    let list = json(&r.stdout)["actions"].as_array().unwrap().clone();
+    let targets: Vec<&str> = list
+        .iter()
+        .filter(|a| a["action"]["kind"] == "quarantine")
+        .map(|a| a["action"]["target"]["path"].as_str().unwrap())
+        .collect();
+    assert!(targets.iter().all(|t| !t.ends_with(".WNCRY")), "the victims' files are not moved: {targets:?}");
+    assert!(targets.iter().any(|t| t.contains("invoice.zip!")), "{targets:?}");
+    assert!(targets.iter().any(|t| t.ends_with("Windows/mssecsvc.exe")), "{targets:?}");
+    let ids: Vec<&str> = list
+        .iter()
+        .filter(|a| a["action"]["kind"] == "quarantine")
+        .map(|a| a["action"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(takedown(&db, &[&["--user", "bob", "approve"][..], &ids].concat()).code, 0);
+
+    let r = takedown(&db, &["--user", "bob", "run", "--campaign", "wc", "--vault", v]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!zip.exists() && !host.join("Windows/mssecsvc.exe").exists());
+    assert!(host.join("Users/ana/Documents/thesis.docx.WNCRY").exists());
+    let r = takedown(&db, &["--output-format", "json", "actions", "--campaign", "wc"]);
+    let list = json(&r.stdout)["actions"].as_array().unwrap().clone();
+    for a in list.iter().filter(|a| a["action"]["kind"] == "quarantine") {
+        assert_eq!(a["action"]["state"], "verified", "{a}");
+    }
+    // The zip's action undoes by restoring the zip.
+    let zip_action =
+        list.iter().find(|a| a["action"]["target"]["path"].as_str().unwrap().contains("invoice.zip!")).unwrap();
+    let id = zip_action["action"]["id"].as_str().unwrap();
+    let r = takedown(&db, &["--user", "bob", "undo", id, "--vault", v]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(std::fs::read(&zip).unwrap(), zip_bytes);
+}
