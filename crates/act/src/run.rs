@@ -102,7 +102,16 @@ pub fn run_approved(store: &Store, campaign: &str, who: &str, c: &Connectors<'_>
             out.push(outcome(&a, a.state, format!("left approved: no connector for {kind} actions ({hint})")));
             continue;
         }
-        step(store, &a.id, ActionState::Running, who, None, json!({}))?;
+        // The move to running is checked against the stored state in one
+        // transaction: of two runs at once, one carries the action out.
+        match step(store, &a.id, ActionState::Running, who, None, json!({})) {
+            Ok(_) => {}
+            Err(ActError::Store(takedown_store::StoreError::BadTransition { from, .. })) => {
+                out.push(outcome(&a, a.state, format!("left alone: another run took it meanwhile (now {from})")));
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
         match execute(store, &a, who, c) {
             Ok(result) => {
                 let detail = result["summary"].as_str().unwrap_or("done").to_string();

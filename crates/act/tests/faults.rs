@@ -425,3 +425,64 @@ fn a_notice_whose_answer_was_lost_is_never_sent_again() {
         .count();
     assert_eq!(arrived, 1, "the relay got the message once");
 }
+
+/// A mailer that takes its time and counts what it delivered.
+struct SlowCounter(Arc<AtomicUsize>);
+
+impl takedown_act::notice::Mailer for SlowCounter {
+    fn describe(&self) -> String {
+        "slow counter".into()
+    }
+    fn deliver(&self, _: &lettre::Message, _: &str) -> takedown_act::notice::Delivery {
+        std::thread::sleep(Duration::from_millis(150));
+        self.0.fetch_add(1, Ordering::SeqCst);
+        takedown_act::notice::Delivery::Delivered("250 counted".into())
+    }
+}
+
+#[test]
+fn two_runs_at_once_send_each_notice_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    {
+        let store = Store::open(&db).unwrap();
+        let c = Campaign {
+            id: "grouping--8".into(),
+            name: "zinc".into(),
+            actor: None,
+            description: None,
+            tlp: Tlp::Amber,
+            created: chrono::Utc::now(),
+        };
+        store.create_campaign(&c, "alice").unwrap();
+        let people: Vec<Finding> = (0..4)
+            .map(|n| {
+                let email = format!("p{n}@example.org");
+                finding(Subject::Person { id: format!("p{n}"), email: Some(email) }, "x.exposure")
+            })
+            .collect();
+        store.record_findings("zinc", &people, "alice").unwrap();
+        let actions = plan("zinc", &people, "alice");
+        store.propose_actions("zinc", &actions, "alice").unwrap();
+        for a in &actions {
+            approve(&store, &a.id, "bob", Policy::default()).unwrap();
+        }
+    }
+    let sent = Arc::new(AtomicUsize::new(0));
+    let runs: Vec<_> = ["bob", "carol"]
+        .into_iter()
+        .map(|who| {
+            let (db, sent) = (db.clone(), sent.clone());
+            std::thread::spawn(move || {
+                let store = Store::open(&db).unwrap();
+                let mailer = SlowCounter(sent);
+                run_approved(&store, "zinc", who, &connectors(None, Some(&mailer))).unwrap()
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = runs.into_iter().flat_map(|r| r.join().unwrap()).collect();
+    assert_eq!(sent.load(Ordering::SeqCst), 4, "{outcomes:?}");
+    let store = Store::open(&db).unwrap();
+    assert!(store.actions("zinc").unwrap().iter().all(|s| s.action.state == ActionState::Verified));
+    assert!(store.notices("zinc").unwrap().iter().all(|n| n.attempts == 1));
+}
