@@ -486,3 +486,63 @@ fn two_runs_at_once_send_each_notice_once() {
     assert!(store.actions("zinc").unwrap().iter().all(|s| s.action.state == ActionState::Verified));
     assert!(store.notices("zinc").unwrap().iter().all(|n| n.attempts == 1));
 }
+
+/// A proxy in front of the SCIM server standing in for a provider that refuses a
+/// PATCH with a `path` on `active` (400 invalidPath, as some do) and passes
+/// everything else on. Counts the refusals.
+fn path_refusing_proxy(upstream: &str) -> (String, Arc<AtomicUsize>) {
+    let upstream = upstream.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let seen = refused.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(client) = conn else { return };
+            let (seen, upstream) = (seen.clone(), upstream.clone());
+            std::thread::spawn(move || {
+                let mut from_client = BufReader::new(client.try_clone().unwrap());
+                let mut to_client = client;
+                while let Some((head, body)) = read_http(&mut from_client) {
+                    let answer = if head.starts_with("PATCH ") && String::from_utf8_lossy(&body).contains("\"path\"") {
+                        seen.fetch_add(1, Ordering::SeqCst);
+                        let b = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidPath"}"#;
+                        format!("HTTP/1.1 400 Bad Request\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{b}", b.len())
+                            .into_bytes()
+                    } else {
+                        // One exchange per upstream connection, answer read to its end.
+                        let mut server = TcpStream::connect(&upstream).unwrap();
+                        let head = head.replacen("\r\n", "\r\nConnection: close\r\n", 1);
+                        server.write_all(head.as_bytes()).unwrap();
+                        server.write_all(&body).unwrap();
+                        let mut r = BufReader::new(server);
+                        let Some((h, b)) = read_http(&mut r) else { return };
+                        [h.into_bytes(), b].concat()
+                    };
+                    if to_client.write_all(&answer).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}/v2"), refused)
+}
+
+#[test]
+fn a_provider_that_refuses_the_path_form_gets_the_pathless_form() {
+    let (Some(url), Some(token)) = (peer("TAKEDOWN_SCIM_URL"), peer("TAKEDOWN_SCIM_TOKEN")) else { return };
+    let user = scim_user(&url, &token);
+    let (proxied, refused) = path_refusing_proxy(&url);
+    let store = approved(&[finding(Subject::Account { platform: None, id: user.clone() }, "accounts.judged")]);
+    let scim = Scim::new(&proxied, Some(token.clone()), quick());
+    let c = connectors(Some(&scim), None);
+    let out = run_approved(&store, "zinc", "bob", &c).unwrap();
+    assert_eq!(out[0].state, ActionState::Verified, "{}", out[0].detail);
+    assert_eq!(refused.load(Ordering::SeqCst), 1, "the path form first, then the pathless one");
+    // The real server took the pathless form: the account is disabled there.
+    assert!(!scim_active(&url, &token, &user));
+    assert_eq!(undo(&store, &out[0].id, "bob", &c).unwrap().state, ActionState::Undone);
+    assert!(scim_active(&url, &token, &user));
+    assert_eq!(refused.load(Ordering::SeqCst), 2);
+}
