@@ -206,6 +206,12 @@ fn webhook_disable_arrives_signed_and_a_wrong_secret_is_refused() {
     assert_eq!(result["status"], 200);
     assert_eq!(got[0]["request_id"], result["request_id"]);
     assert!(got[0]["sent_at"].as_str().is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()), "{got:?}");
+    // Undo posts the enable, signed the same way.
+    assert_eq!(undo(&store, &out[0].id, "bob", &c).unwrap().state, ActionState::Undone);
+    let got = webhook_received(&log, &good);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1]["action"], "enable-account");
+    assert_ne!(got[1]["request_id"], got[0]["request_id"]);
 
     // The same request signed with another secret: the receiver refuses it and
     // runs nothing; the action fails with the receiver's answer as the reason.
