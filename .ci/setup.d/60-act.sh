@@ -45,13 +45,13 @@ ACT_TLS="$ACT_DIR/tls"
 mkdir -p "$ACT_TLS"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=takedown CI CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    -keyout "$ACT_TLS/ca.key" -out "$ACT_TLS/ca.pem" 2>/dev/null
+    -keyout "$ACT_TLS/ca.key" -out "$ACT_TLS/ca.pem"
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-    -keyout "$ACT_TLS/smtp.key" -out "$ACT_TLS/smtp.csr" 2>/dev/null
+    -keyout "$ACT_TLS/smtp.key" -out "$ACT_TLS/smtp.csr"
 printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
     >"$ACT_TLS/smtp.ext"
 openssl x509 -req -in "$ACT_TLS/smtp.csr" -CA "$ACT_TLS/ca.pem" -CAkey "$ACT_TLS/ca.key" -CAcreateserial \
-    -days 2 -extfile "$ACT_TLS/smtp.ext" -out "$ACT_TLS/smtp.pem" 2>/dev/null
+    -days 2 -extfile "$ACT_TLS/smtp.ext" -out "$ACT_TLS/smtp.pem"
 "$ACT_VENV/bin/python" -m aiosmtpd -n -l 127.0.0.1:4426 --tlscert "$ACT_TLS/smtp.pem" --tlskey "$ACT_TLS/smtp.key" \
     -c aiosmtpd.handlers.Mailbox "$TAKEDOWN_SMTP_MAILBOX" >"$ACT_DIR/smtpd-starttls.log" 2>&1 &
 on_exit kill $!
