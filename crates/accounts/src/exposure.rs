@@ -16,6 +16,10 @@ pub struct Exposed {
     pub first_contact: Option<i64>,
     /// How many of the fakes sent the request (fourth column), if known.
     pub requests_from_fakes: Option<usize>,
+    /// With a ranking ([`exposed_ranked`]): how likely this person is real times the
+    /// summed likelihood that each of their listed friends is fake, from 0 up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strength: Option<f64>,
 }
 
 /// Everyone not in `fake` with at least one fake neighbour, most exposed first: more
@@ -54,6 +58,7 @@ pub fn exposed(graph: &Graph, fake: &[bool]) -> Vec<Exposed> {
             degree,
             first_contact: first,
             requests_from_fakes: from_fakes,
+            strength: None,
         });
     }
     out.sort_by(|a, b| {
@@ -63,6 +68,35 @@ pub fn exposed(graph: &Graph, fake: &[bool]) -> Vec<Exposed> {
             .then(b.fake_fraction.total_cmp(&a.fake_fraction))
             .then_with(|| a.id.cmp(&b.id))
     });
+    out
+}
+
+/// [`exposed`] for fakes judged from a ranking, ordered by the strength of each
+/// person's ties to them instead of their number.
+///
+/// A count alone puts first the fakes the ranking missed: they sit among many judged
+/// fakes (their own group) and list as heavily "exposed". Each person's place in the
+/// ranking says how likely they are fake themselves, and each friend's place how
+/// likely the friend is. With `q` an account's ranking percentile (1 = most likely
+/// fake, 0 = least; method-independent, where raw scores are not), the strength is
+/// `(1 − q_v) · Σ_{u judged fake} q_u`: the expected number of real-to-fake ties if the
+/// percentiles were probabilities. Ties by count, fake share, then id.
+pub fn exposed_ranked(graph: &Graph, fake: &[bool], scores: &[f64]) -> Vec<Exposed> {
+    let n = graph.node_count();
+    let mut q = vec![0.0f64; n];
+    let order = crate::order(graph, scores);
+    let last = n.saturating_sub(1).max(1) as f64;
+    for (pos, &v) in order.iter().enumerate() {
+        q[v as usize] = 1.0 - pos as f64 / last;
+    }
+    let mut out = exposed(graph, fake);
+    for e in &mut out {
+        let Some(v) = graph.node(&e.id) else { continue };
+        let ties: f64 = graph.neighbours(v).iter().filter(|&&u| fake[u as usize]).map(|&u| q[u as usize]).sum();
+        e.strength = Some((1.0 - q[v as usize]) * ties);
+    }
+    // `out` is already by count, fake share, then id: a stable sort keeps that for ties.
+    out.sort_by(|a, b| b.strength.unwrap_or(0.0).total_cmp(&a.strength.unwrap_or(0.0)));
     out
 }
 

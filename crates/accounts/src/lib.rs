@@ -24,11 +24,13 @@
 #![forbid(unsafe_code)]
 
 pub mod attributes;
+mod csr;
 mod error;
 pub mod eval;
 pub mod evidence;
 pub mod exposure;
 mod graph;
+mod propagation;
 mod seeds;
 pub mod sybilrank;
 pub mod sybilscar;
@@ -36,6 +38,7 @@ pub mod triad;
 
 pub use error::{Error, Result};
 pub use graph::{Graph, LoadReport, Node};
+use rayon::slice::ParallelSliceMut;
 pub use seeds::{parse_ids, read_ids, Seeds};
 
 /// A ranking method. Every method is deterministic: the same graph and seeds give the
@@ -84,8 +87,9 @@ impl std::str::FromStr for Method {
 /// Node numbers ordered by score, highest first; ties by id so that output is stable.
 pub fn order(graph: &Graph, scores: &[f64]) -> Vec<Node> {
     let mut nodes: Vec<Node> = (0..graph.node_count() as Node).collect();
-    nodes
-        .sort_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]).then_with(|| graph.id(a).cmp(graph.id(b))));
+    nodes.par_sort_by(|&a, &b| {
+        scores[b as usize].total_cmp(&scores[a as usize]).then_with(|| graph.id(a).cmp(&graph.id(b)))
+    });
     nodes
 }
 
