@@ -16,11 +16,13 @@ use rayon::prelude::*;
 
 pub const THETA: f32 = 0.4;
 pub const MAX_ROUNDS: usize = 20;
-/// Stop when the mean change per account falls under this. It is tested after every
-/// round: the change is summed in the same pass as the round, per block of rows, and
-/// the blocks' sums added in a fixed order, so the stop does not depend on the thread
-/// count.
-pub const TOLERANCE: f64 = 1e-6;
+/// Stop when `‖p_t − p_{t−1}‖₁ / ‖p_t‖₁` falls under this (the paper's relative
+/// criterion). Tested after every round: the change is summed in the same pass as the
+/// round, per block of rows, and the blocks' sums added in a fixed order, so the stop
+/// does not depend on the thread count. An earlier absolute test (mean change per
+/// account under 1e-6) stopped after 3 rounds on a 100 M-edge graph with 200 seeds,
+/// where most accounts had not moved yet; on ego-Facebook both give the same AUCs.
+pub const TOLERANCE: f64 = 1e-3;
 
 /// Posterior residuals with per-entry homophily weights; `weights == None` is SybilSCAR-D.
 pub fn propagate(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> Vec<f32> {
@@ -52,7 +54,14 @@ pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -
         rounds += 1;
         let change = steps.step(&p, &mut next, weights, |v, sum| (prior[v] + inv[v] * sum).clamp(-0.5, 0.5));
         std::mem::swap(&mut p, &mut next);
-        if change / (n.max(1) as f64) < TOLERANCE {
+        // Summed in fixed chunks, in order: the same total whatever the thread count.
+        let size: f64 = p
+            .par_chunks(1 << 16)
+            .map(|c| c.iter().map(|x| x.abs() as f64).sum::<f64>())
+            .collect::<Vec<f64>>()
+            .iter()
+            .sum();
+        if change < TOLERANCE * size {
             break;
         }
     }
