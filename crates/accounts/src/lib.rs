@@ -133,6 +133,22 @@ mod tests {
     }
 
     #[test]
+    fn deterministic_across_thread_counts_over_many_blocks() {
+        // About 120 000 adjacency entries: several blocks of rows, so the per-block
+        // sums and the stop test are split differently with one and two threads.
+        let mut rng = eval::Rng::new(11);
+        let edges: Vec<(u32, u32)> = (0..60_000).map(|_| (rng.below(3000) as u32, rng.below(3000) as u32)).collect();
+        let g = Graph::from_numbered(3000, edges);
+        assert!(g.entries() as u64 > 3 * csr::BLOCK_ENTRIES);
+        let seeds = Seeds { fake: vec![1, 2, 3], real: vec![4, 5, 6], ..Seeds::default() };
+        for m in Method::ALL {
+            let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| m.rank(&g, &seeds));
+            let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(|| m.rank(&g, &seeds));
+            assert_eq!(one, two, "{}", m.name());
+        }
+    }
+
+    #[test]
     fn method_names_round_trip() {
         for m in Method::ALL {
             assert_eq!(m.name().parse::<Method>().unwrap(), m);
