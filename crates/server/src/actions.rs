@@ -156,7 +156,7 @@ pub(crate) fn run(
         return Err(ApiError::NotImplemented(why));
     }
     let campaign = s.action.campaign.clone();
-    with_connectors(store, &campaign, config, |c| Ok(takedown_act::run::run_one(store, s.action, &p.user, c)?))
+    with_connectors(store, &campaign, config, |c| Ok(takedown_act::run::run_one(store, &s.action, &p.user, c)?))
 }
 
 pub(crate) fn undo(
