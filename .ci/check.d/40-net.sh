@@ -9,3 +9,35 @@ code=$?
 set -e
 [ "$code" -eq 2 ] || { echo "exit $code"; cat "$WORK/net-junk.err"; exit 1; }
 cat "$WORK/net-junk.err"
+step "capture analysis: live capture on lo (--features live) sees smbclient's SMB and a replayed EternalBlue"
+# Lints and a debug build with the feature: after the workspace's clippy and tests,
+# only takedown-net and takedown-cli recompile.
+cargo clippy --quiet -p takedown-cli --all-targets --features live -- -D warnings
+cargo build --quiet -p takedown-cli --features live
+NET_LIVE="$WORK/takedown-live"
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/takedown" "$NET_LIVE"
+"$NET_LIVE" --db "$WORK/net.db" --output-format json net --interface lo --duration 10 \
+    >"$WORK/net-live.json" 2>"$WORK/net-live.err" &
+NET_LIVE_PID=$!
+for _ in $(seq 1 50); do
+    grep -q "capturing on lo" "$WORK/net-live.err" && break
+    sleep 0.1
+done
+grep -q "capturing on lo" "$WORK/net-live.err" || { cat "$WORK/net-live.err"; exit 1; }
+smbclient -N -p 4451 -m NT1 //127.0.0.1/public --configfile="$NET_SMB/smb.conf" -c "ls; get notes.txt $NET_SMB/live-notes.txt"
+tcpreplay -q --topspeed -i lo "$SHARED/corpus/pcaps/eternalblue-success-unpatched-win7.pcap"
+set +e
+wait "$NET_LIVE_PID"
+code=$?
+set -e
+[ "$code" -eq 1 ] || { echo "exit $code"; cat "$WORK/net-live.err"; exit 1; }
+python3 - "$WORK/net-live.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+roles = {h["ip"]: set(h["roles"]) for h in doc["hosts"]}
+print(roles, doc["stats"])
+assert {"exploited", "implanted"} <= roles.get("192.168.198.203", set()), roles
+assert "attacker" in roles.get("192.168.198.204", set()), roles
+assert roles.get("127.0.0.1") == {"clean"}, roles
+assert doc["stats"]["smb1_messages"] > 0, doc["stats"]
+PY

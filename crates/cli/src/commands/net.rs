@@ -108,8 +108,9 @@ mod live {
             signal_hook::flag::register(signal, Arc::clone(&stop))?;
         }
         let mut analyzer = Analyzer::new(options);
+        let capture = live::Live::open(interface)?;
         eprintln!("capturing on {interface} (Ctrl-C stops and prints the verdicts)");
-        live::capture(&mut analyzer, interface, live::Limits { duration, count }, &stop)?;
+        capture.run(&mut analyzer, live::Limits { duration, count }, &stop)?;
         Ok(analyzer.finish())
     }
 }
