@@ -187,13 +187,7 @@ impl SmbConnection {
                         ],
                     );
                 }
-                self.open(
-                    h.tid,
-                    h.mid,
-                    Family::Trans,
-                    packet,
-                    t.param_count >= t.total_param && t.data_count >= t.total_data,
-                );
+                self.open(h.tid, h.mid, Family::Trans, packet, t.complete());
             }
             smb1::COM_TRANSACTION2 => {
                 let Some(t) = smb1::trans_request(m) else { return };
@@ -216,13 +210,7 @@ impl SmbConnection {
                         ],
                     );
                 }
-                self.open(
-                    h.tid,
-                    h.mid,
-                    Family::Trans2,
-                    packet,
-                    t.param_count >= t.total_param && t.data_count >= t.total_data,
-                );
+                self.open(h.tid, h.mid, Family::Trans2, packet, t.complete());
             }
             smb1::COM_NT_TRANSACT => {
                 let Some(t) = smb1::nt_trans_request(m) else { return };
@@ -256,13 +244,7 @@ impl SmbConnection {
                         &fields,
                     );
                 }
-                self.open(
-                    h.tid,
-                    h.mid,
-                    Family::NtTrans,
-                    packet,
-                    t.param_count >= t.total_param && t.data_count >= t.total_data,
-                );
+                self.open(h.tid, h.mid, Family::NtTrans, packet, t.complete());
             }
             smb1::COM_TRANSACTION2_SECONDARY => {
                 let Some(s) = smb1::secondary_request(m) else { return };
