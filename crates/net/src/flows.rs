@@ -110,6 +110,14 @@ impl<'a> Flows<'a> {
                 let file = self.file;
                 let (client, server) = (conn.client.0, conn.server.0);
                 let app = &mut conn.app;
+                if !payload.is_empty() {
+                    // The other direction, if still held at its pick-up, goes first:
+                    // it spoke before this segment.
+                    let other = 1 - dir;
+                    conn.streams[other].settle(&mut |c: Chunk<'_>| {
+                        feed(app, other, c, &mut sink, client, server, file, options, dns_count)
+                    });
+                }
                 conn.streams[dir].segment(seq, flags & TCP_SYN != 0, payload, number, &mut |c: Chunk<'_>| {
                     feed(app, dir, c, &mut sink, client, server, file, options, dns_count)
                 });
