@@ -160,6 +160,7 @@ fn interface_without_the_live_feature_says_how_to_build() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--features live"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(!dir.path().join("t.db").exists(), "nothing written");
 }
 
 #[test]

@@ -46,6 +46,10 @@ impl NetArgs {
 }
 
 pub fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<Exit> {
+    if let Some(interface) = &args.interface {
+        // Before the store is opened: a build without capture leaves nothing behind.
+        live::available(interface)?;
+    }
     let mut store = ctx.open_store()?;
     ensure_builtin(&mut store)?;
     if let Some(name) = &args.campaign {
@@ -90,6 +94,10 @@ mod live {
     use std::time::Duration;
     use takedown_net::{live, Analyzer, Options, Report};
 
+    pub fn available(_: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     /// Captures on the interface until Ctrl-C or a limit; the verdicts come after.
     pub fn analyze(
         interface: &str,
@@ -120,7 +128,15 @@ mod live {
     use takedown_net::{Options, Report};
 
     pub fn analyze(interface: &str, _: Option<f64>, _: Option<u64>, _: Options) -> anyhow::Result<Report> {
-        anyhow::bail!(
+        Err(missing(interface))
+    }
+
+    pub fn available(interface: &str) -> anyhow::Result<()> {
+        Err(missing(interface))
+    }
+
+    fn missing(interface: &str) -> anyhow::Error {
+        anyhow::anyhow!(
             "--interface {interface}: this build reads capture files only; live capture needs a build with \
              `--features live` (cargo build --release -p takedown-cli --features live, with libpcap-dev installed)"
         )
