@@ -6,7 +6,10 @@
 use crate::smb1::{self, Message};
 use crate::smb2::{self, Smb2};
 use crate::verdict::{Evidence, Hosts, Role};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+/// Tables looked up on every SMB message: foldhash, not SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 
 /// Requests waiting for an answer, trees and transactions remembered per
@@ -101,11 +104,11 @@ impl SmbConnection {
         SmbConnection {
             client,
             server,
-            trees: HashMap::new(),
-            tree_requests: HashMap::new(),
-            probes: HashMap::new(),
-            doublepulsar: HashMap::new(),
-            transactions: HashMap::new(),
+            trees: HashMap::default(),
+            tree_requests: HashMap::default(),
+            probes: HashMap::default(),
+            doublepulsar: HashMap::default(),
+            transactions: HashMap::default(),
             eb_secondaries: 0,
             eb_seen: false,
             eb_answer_reported: false,

@@ -6,7 +6,10 @@ use crate::detect::{Sink, SmbConnection};
 use crate::reassembly::{Chunk, Stream};
 use crate::verdict::{Evidence, Hosts, Role};
 use crate::{dns, nbss, Options, Stats};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A table looked up on every packet: foldhash, not SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 
 /// Connections followed at once; beyond this the least recently active go.
@@ -82,7 +85,7 @@ fn smb_request(payload: &[u8]) -> Option<bool> {
 
 impl<'a> Flows<'a> {
     pub fn new(file: &'a str, options: &'a Options) -> Self {
-        Flows { file, options, conns: HashMap::new(), scans: HashMap::new(), dns_messages: 0 }
+        Flows { file, options, conns: HashMap::default(), scans: HashMap::default(), dns_messages: 0 }
     }
 
     pub fn packet(&mut self, p: &Packet<'_>, number: u64, hosts: &mut Hosts) {
