@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Accounts ranking speed on synthetic R-MAT graphs from a fixed RNG seed (Graph500
 # parameters, average degree about 16): CSR build time, nanoseconds per adjacency entry
-# and iteration of each method (ours and the baselines, all in our code), adjacency
-# bytes per edge, peak memory (/usr/bin/time -v). Each size runs RUNS times (default 3);
-# every run's lines are printed, take the medians.
+# and iteration of each method (ours and the baselines, all in our code) as wall time x
+# threads and as processor time (which leaves out time other processes held the cores),
+# graph bytes per edge and per account, peak memory (/usr/bin/time -v). Each size runs
+# RUNS times (default 3); every run's lines are printed, take the medians.
 # Usage: bench/accounts.sh [RUNS] [EDGES...]   (default: 3 10000000 100000000)
-# The billion-edge run is manual: bench/accounts.sh 1 1000000000 (needs ~24 GiB).
+# The billion-edge run is manual: bench/accounts.sh 1 1000000000 (peak memory in README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}

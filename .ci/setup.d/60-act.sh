@@ -1,10 +1,16 @@
 # Actions: the real peers the act tests drive, all on 127.0.0.1.
 #   scim2-server (PyPI)  SCIM 2.0 with a bearer token      TAKEDOWN_SCIM_URL, TAKEDOWN_SCIM_TOKEN
 #   aiosmtpd (PyPI)      SMTP into a mailbox directory     TAKEDOWN_SMTP, TAKEDOWN_SMTP_MAILBOX
+#                        4426 requiring STARTTLS, 4465     TAKEDOWN_SMTP_STARTTLS, TAKEDOWN_SMTPS,
+#                        SMTPS, certificate from a CA      TAKEDOWN_SMTP_CA
+#                        made here with openssl
 #   smbd (Debian samba)  port 4452 with SMB1 (NT1),        TAKEDOWN_SMB1_ON, TAKEDOWN_SMB1_OFF
 #                        port 4453 SMB2_02 and up
+#   webhook (Debian, adnanh/webhook) a hook checking our   TAKEDOWN_WEBHOOK_URL, TAKEDOWN_WEBHOOK_SECRET,
+#                        HMAC-SHA256 header, recording    TAKEDOWN_WEBHOOK_LOG
+#                        each payload it accepts
 #   named-checkzone (Debian bind9-utils) for the RPZ export, used by check.d/60-act.sh
-apt_install samba bind9-utils
+apt_install samba bind9-utils webhook openssl
 ACT_DIR="$WORK/act"
 mkdir -p "$ACT_DIR"
 ACT_VENV="$ACT_DIR/venv"
@@ -31,6 +37,62 @@ export TAKEDOWN_SMTP_MAILBOX="$ACT_DIR/mailbox"
     >"$ACT_DIR/smtpd.log" 2>&1 &
 on_exit kill $!
 export TAKEDOWN_SMTP="127.0.0.1:4425"
+
+# A private CA and a certificate for 127.0.0.1 and localhost, made for this run,
+# as a mail admin's internal relay would have; the relays deliver into the same
+# mailbox. aiosmtpd with --tlscert requires STARTTLS before MAIL FROM.
+ACT_TLS="$ACT_DIR/tls"
+mkdir -p "$ACT_TLS"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=takedown CI CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$ACT_TLS/ca.key" -out "$ACT_TLS/ca.pem"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$ACT_TLS/smtp.key" -out "$ACT_TLS/smtp.csr"
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+    >"$ACT_TLS/smtp.ext"
+openssl x509 -req -in "$ACT_TLS/smtp.csr" -CA "$ACT_TLS/ca.pem" -CAkey "$ACT_TLS/ca.key" -CAcreateserial \
+    -days 2 -extfile "$ACT_TLS/smtp.ext" -out "$ACT_TLS/smtp.pem"
+"$ACT_VENV/bin/python" -m aiosmtpd -n -l 127.0.0.1:4426 --tlscert "$ACT_TLS/smtp.pem" --tlskey "$ACT_TLS/smtp.key" \
+    -c aiosmtpd.handlers.Mailbox "$TAKEDOWN_SMTP_MAILBOX" >"$ACT_DIR/smtpd-starttls.log" 2>&1 &
+on_exit kill $!
+"$ACT_VENV/bin/python" -m aiosmtpd -n -l 127.0.0.1:4465 --smtpscert "$ACT_TLS/smtp.pem" --smtpskey "$ACT_TLS/smtp.key" \
+    -c aiosmtpd.handlers.Mailbox "$TAKEDOWN_SMTP_MAILBOX" >"$ACT_DIR/smtps.log" 2>&1 &
+on_exit kill $!
+export TAKEDOWN_SMTP_STARTTLS="127.0.0.1:4426" TAKEDOWN_SMTPS="127.0.0.1:4465" TAKEDOWN_SMTP_CA="$ACT_TLS/ca.pem"
+
+# The webhook receiver: one hook that only runs when X-Takedown-Signature is the
+# body's HMAC-SHA256 under the secret (webhook strips the sha256= prefix), and
+# then appends the payload to a file the tests read. Its answer waits for the
+# command, so a 200 means the payload is on disk. No signature header: 403 (the
+# mismatch code); a wrong signature is an error to webhook 2.8, answered 500.
+export TAKEDOWN_WEBHOOK_SECRET="whsec-$RANDOM$RANDOM$RANDOM"
+export TAKEDOWN_WEBHOOK_LOG="$ACT_DIR/webhook-received.jsonl"
+: >"$TAKEDOWN_WEBHOOK_LOG"
+cat >"$ACT_DIR/webhook-record.sh" <<RECORD
+#!/bin/sh
+# \$1: the payload as webhook passes it; one line per accepted request.
+printf '%s\\n' "\$1" >>"$TAKEDOWN_WEBHOOK_LOG"
+RECORD
+chmod +x "$ACT_DIR/webhook-record.sh"
+cat >"$ACT_DIR/hooks.json" <<HOOKS
+[{
+  "id": "takedown-account",
+  "execute-command": "$ACT_DIR/webhook-record.sh",
+  "pass-arguments-to-command": [{ "source": "entire-payload" }],
+  "include-command-output-in-response": true,
+  "http-methods": ["POST"],
+  "trigger-rule-mismatch-http-response-code": 403,
+  "trigger-rule": { "match": {
+    "type": "payload-hmac-sha256",
+    "secret": "$TAKEDOWN_WEBHOOK_SECRET",
+    "parameter": { "source": "header", "name": "X-Takedown-Signature" }
+  } }
+}]
+HOOKS
+webhook -hooks "$ACT_DIR/hooks.json" -ip 127.0.0.1 -port 4490 -http-methods POST -verbose \
+    >"$ACT_DIR/webhook.log" 2>&1 &
+on_exit kill $!
+export TAKEDOWN_WEBHOOK_URL="http://127.0.0.1:4490/hooks/takedown-account"
 
 # Two smbd, each with its own configuration and directories, in the foreground of
 # a background job so that its pid is ours to stop. smbd keeps its own process
@@ -68,3 +130,6 @@ export TAKEDOWN_SMB1_ON="127.0.0.1:4452" TAKEDOWN_SMB1_OFF="127.0.0.1:4453"
 export TAKEDOWN_SMB1_ON_CONF="$ACT_DIR/smbd-4452/smb.conf" TAKEDOWN_SMB1_OFF_CONF="$ACT_DIR/smbd-4453/smb.conf"
 act_wait_port 4480
 act_wait_port 4425
+act_wait_port 4426
+act_wait_port 4465
+act_wait_port 4490

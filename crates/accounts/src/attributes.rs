@@ -73,7 +73,7 @@ impl Attributes {
         let mut idx: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
         for &f in fake_seeds {
             let id = graph.id(f);
-            if let Some(row) = self.rows.get(id) {
+            if let Some(row) = self.rows.get(&*id) {
                 for (c, v) in row.iter().enumerate() {
                     if !v.is_empty() && !Attributes::is_time(&self.columns[c]) {
                         idx.entry((c, v.clone())).or_default().push(id.to_string());

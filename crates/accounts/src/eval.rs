@@ -102,8 +102,8 @@ pub fn sybil_copy(region: &Region, attack: usize, seed: u64) -> (Graph, Truth) {
             edges.push((a, b));
         }
     }
-    let g = Graph::from_numbered(2 * n, &edges);
-    let fake = (0..2 * n).map(|i| i >= n).collect();
+    let g = Graph::from_numbered(2 * n, edges);
+    let fake = (0..g.node_count() as Node).map(|v| g.number(v).is_some_and(|x| x as usize >= n)).collect();
     (g, Truth { fake })
 }
 
@@ -113,6 +113,9 @@ pub fn pick_seeds(g: &Graph, truth: &Truth, k: usize, seed: u64) -> Seeds {
     let mut pick = |want_fake: bool| {
         let mut pool: Vec<Node> =
             (0..g.node_count() as Node).filter(|&v| truth.fake[v as usize] == want_fake).collect();
+        // In the order of the numbers as given, so that the draw does not depend on
+        // how the graph numbers its accounts internally.
+        pool.sort_by_key(|&v| g.number(v).unwrap_or(v));
         // Partial Fisher–Yates.
         let k = k.min(pool.len());
         for i in 0..k {
@@ -251,7 +254,7 @@ pub fn exposure_recall(graph: &Graph, scores: &[f64], truth: &Truth, seeds: &See
     if total == 0 {
         return 1.0;
     }
-    let listed = crate::exposure::exposed(graph, &judged);
+    let listed = crate::exposure::exposed_ranked(graph, &judged, scores);
     let found = listed.iter().take(total).filter(|e| graph.node(&e.id).is_some_and(|v| victims[v as usize])).count();
     found as f64 / total as f64
 }

@@ -101,7 +101,7 @@ pub fn explain(
                 fake_neighbours,
                 fake_fraction: if nb.is_empty() { 0.0 } else { fake_neighbours as f64 / nb.len() as f64 },
                 path_to_fake_seed: paths.path(graph, v),
-                shared: attributes.map(|a| a.shared(id, &index)).unwrap_or_default(),
+                shared: attributes.map(|a| a.shared(&id, &index)).unwrap_or_default(),
             }
         })
         .collect()

@@ -1,12 +1,15 @@
-//! The account graph: ids interned to dense `u32`, adjacency in compressed sparse rows.
+//! The account graph: ids interned to dense `u32`, adjacency in compressed sparse rows,
+//! accounts numbered by decreasing degree (see [`crate::csr`]).
 //!
 //! Memory: one `u32` per direction of an edge (8 bytes an undirected edge) and one
-//! `u64` offset per account, plus the id strings. Request times and senders, when the
+//! `u64` offset per account, plus the id strings (none for a numbered graph, whose ids
+//! are its numbers: 8 bytes an account for the renumbering both ways). Request times and senders, when the
 //! edge file has them, add 8 bytes and 1 bit per direction; a graph without them pays
 //! nothing. A billion undirected edges so fit in about 8 GiB of adjacency.
 
 use crate::error::{Error, Result};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -28,8 +31,7 @@ pub struct LoadReport {
 /// An undirected graph in CSR form with string ids.
 #[derive(Debug, Clone)]
 pub struct Graph {
-    ids: Vec<String>,
-    index: HashMap<String, Node>,
+    ids: Ids,
     offsets: Vec<u64>,
     targets: Vec<Node>,
     /// Request time per adjacency entry, if the edge file had a third column.
@@ -37,6 +39,20 @@ pub struct Graph {
     /// Two bits per adjacency entry: whether the sender is known (fourth column), and
     /// whether the row's account sent the request.
     sent: Option<Vec<u64>>,
+}
+
+/// Account ids: strings interned from a file, or the numbers of a numbered graph.
+#[derive(Debug, Clone)]
+enum Ids {
+    Named {
+        ids: Vec<String>,
+        index: HashMap<String, Node>,
+    },
+    /// `label[node]` is the account's number as given, `node_of[number]` its node.
+    Numbered {
+        label: Vec<u32>,
+        node_of: Vec<Node>,
+    },
 }
 
 /// One parsed edge before interning.
@@ -84,12 +100,20 @@ impl Graph {
         Graph::build(raw, &mut report, Path::new("<pairs>"))
     }
 
-    /// Builds from dense numbered edges `0..n` whose ids are the numbers themselves.
-    pub fn from_numbered(n: usize, edges: &[(Node, Node)]) -> Graph {
-        let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
-        let index = ids.iter().enumerate().map(|(i, s)| (s.clone(), i as Node)).collect();
-        let (offsets, targets, _, _) = csr(n, edges.iter().filter(|(a, b)| a != b).copied().collect(), None);
-        Graph { ids, index, offsets, targets, times: None, sent: None }
+    /// Builds from dense numbered edges `0..n` whose ids are the numbers themselves
+    /// (generated and benchmark graphs). Self-loops and duplicates are dropped. The
+    /// edge list is renumbered in place, so that the build needs little more memory
+    /// than the graph.
+    pub fn from_numbered(n: usize, mut edges: Vec<(Node, Node)>) -> Graph {
+        let (node_of, counts) = crate::csr::degree_order(n, &edges);
+        crate::csr::renumber(&mut edges, &node_of);
+        let (offsets, targets) = crate::csr::build(&counts, &edges);
+        drop(edges);
+        let mut label = vec![0u32; n];
+        for (number, &node) in node_of.iter().enumerate() {
+            label[node as usize] = number as u32;
+        }
+        Graph { ids: Ids::Numbered { label, node_of }, offsets, targets, times: None, sent: None }
     }
 
     fn build(raw: Vec<RawEdge>, report: &mut LoadReport, path: &Path) -> Result<Graph> {
@@ -125,24 +149,64 @@ impl Graph {
             return Err(Error::EmptyGraph { path: path.to_path_buf() });
         }
         let given = edges.len() as u64;
-        let (offsets, targets, times, sent) = csr(ids.len(), edges, with_meta.then_some(meta));
+        // Renumber by degree: ids move to their new numbers.
+        let (node_of, counts) = crate::csr::degree_order(ids.len(), &edges);
+        crate::csr::renumber(&mut edges, &node_of);
+        let mut moved: Vec<(Node, String)> = ids.into_iter().enumerate().map(|(old, s)| (node_of[old], s)).collect();
+        moved.sort_unstable_by_key(|m| m.0);
+        let ids: Vec<String> = moved.into_iter().map(|m| m.1).collect();
+        for v in index.values_mut() {
+            *v = node_of[*v as usize];
+        }
+        let (offsets, targets, times, sent) = if with_meta {
+            csr(ids.len(), edges, Some(meta))
+        } else {
+            let (offsets, targets) = crate::csr::build(&counts, &edges);
+            (offsets, targets, None, None)
+        };
         report.edges = targets.len() as u64 / 2;
         report.duplicates = given - report.edges;
-        Ok(Graph { ids, index, offsets, targets, times, sent })
+        Ok(Graph { ids: Ids::Named { ids, index }, offsets, targets, times, sent })
     }
 
     pub fn node_count(&self) -> usize {
-        self.ids.len()
+        self.offsets.len() - 1
     }
     /// Undirected edges.
     pub fn edge_count(&self) -> usize {
         self.targets.len() / 2
     }
-    pub fn id(&self, n: Node) -> &str {
-        &self.ids[n as usize]
+    /// The account's id as given (for a numbered graph, its number written out).
+    pub fn id(&self, n: Node) -> Cow<'_, str> {
+        match &self.ids {
+            Ids::Named { ids, .. } => Cow::Borrowed(&ids[n as usize]),
+            Ids::Numbered { label, .. } => Cow::Owned(label[n as usize].to_string()),
+        }
     }
     pub fn node(&self, id: &str) -> Option<Node> {
-        self.index.get(id).copied()
+        match &self.ids {
+            Ids::Named { index, .. } => index.get(id).copied(),
+            Ids::Numbered { node_of, .. } => {
+                let number: u32 = id.parse().ok()?;
+                // Only the canonical spelling names an account ("07" and "+7" do not).
+                (number.to_string() == id).then(|| node_of.get(number as usize).copied()).flatten()
+            }
+        }
+    }
+    /// The number an account of a numbered graph was given as (`None` for ids read from a file).
+    pub fn number(&self, n: Node) -> Option<u32> {
+        match &self.ids {
+            Ids::Named { .. } => None,
+            Ids::Numbered { label, .. } => Some(label[n as usize]),
+        }
+    }
+    /// Adjacency offsets, one per account and one past the end (for the propagation kernels).
+    pub fn offsets(&self) -> &[u64] {
+        &self.offsets
+    }
+    /// All rows' neighbours end to end.
+    pub fn targets(&self) -> &[Node] {
+        &self.targets
     }
     #[inline]
     pub fn degree(&self, n: Node) -> usize {
@@ -173,7 +237,11 @@ impl Graph {
     }
     /// Bytes held by the adjacency (not the id strings), to check the memory budget.
     pub fn adjacency_bytes(&self) -> usize {
-        self.offsets.len() * 8
+        let ids = match &self.ids {
+            Ids::Named { .. } => 0,
+            Ids::Numbered { label, node_of } => (label.len() + node_of.len()) * 4,
+        };
+        ids + self.offsets.len() * 8
             + self.targets.len() * 4
             + self.times.as_ref().map_or(0, |t| t.len() * 8)
             + self.sent.as_ref().map_or(0, |s| s.len() * 8)
@@ -336,8 +404,17 @@ mod tests {
 
     #[test]
     fn numbered_graphs_match_pairs() {
-        let g = Graph::from_numbered(3, &[(0, 1), (1, 2), (2, 1)]);
+        let g = Graph::from_numbered(4, vec![(0, 1), (1, 2), (2, 1), (3, 3)]);
         assert_eq!(g.edge_count(), 2);
-        assert_eq!(g.id(2), "2");
+        assert_eq!(g.node_count(), 4);
+        let two = g.node("2").unwrap();
+        assert_eq!(g.id(two), "2");
+        assert_eq!(g.number(two), Some(2));
+        assert_eq!(g.node("1"), Some(0), "the hub comes first");
+        assert_eq!(g.node("02"), None);
+        assert_eq!(g.node("4"), None);
+        let names: Vec<_> = g.neighbours(g.node("1").unwrap()).iter().map(|&u| g.id(u).into_owned()).collect();
+        assert_eq!(names.len(), 2);
+        assert!(names.contains(&"0".to_string()) && names.contains(&"2".to_string()));
     }
 }

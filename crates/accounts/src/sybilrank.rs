@@ -4,37 +4,34 @@
 //! as in the paper; the fake seeds play no part.
 
 use crate::graph::Graph;
+use crate::propagation::{inverses, Steps};
 use crate::seeds::Seeds;
 use rayon::prelude::*;
 
 /// Degree-normalised trust after `iterations` steps (the paper: ⌈log₂ n⌉).
-pub fn trust(graph: &Graph, sources: &[u32], iterations: usize) -> Vec<f64> {
+///
+/// The walk `t ← Σ_u t[u] / d(u)` is run on the normalised trust `s = t / d` itself,
+/// `s ← (1 / d(v)) · Σ_u s[u]`: the same values, with no division per entry and no
+/// separate pass to compute each account's share.
+pub fn trust(graph: &Graph, sources: &[u32], iterations: usize) -> Vec<f32> {
     let n = graph.node_count();
-    let mut t = vec![0.0f64; n];
+    let mut s = vec![0.0f32; n];
     if sources.is_empty() {
-        return t;
+        return s;
     }
+    let inv = inverses((0..n).into_par_iter().map(|v| graph.degree(v as u32) as f64));
+    // Total trust n, as in the paper, so that values stay near 1 whatever the size.
     let each = n as f64 / sources.len() as f64;
-    for &s in sources {
-        t[s as usize] = each;
+    for &v in sources {
+        s[v as usize] = (each * inv[v as usize] as f64) as f32;
     }
-    // Pull form: each account sums what its neighbours send, so rows are written by
-    // one thread each and the result does not depend on the thread count.
-    let mut share = vec![0.0f64; n];
+    let steps = Steps::new(graph);
+    let mut next = vec![0.0f32; n];
     for _ in 0..iterations {
-        share.par_iter_mut().enumerate().for_each(|(u, s)| {
-            let d = graph.degree(u as u32);
-            *s = if d == 0 { 0.0 } else { t[u] / d as f64 };
-        });
-        t.par_iter_mut().enumerate().for_each(|(v, tv)| {
-            *tv = graph.neighbours(v as u32).iter().map(|&u| share[u as usize]).sum();
-        });
+        steps.step(&s, &mut next, None, |v, sum| inv[v] * sum);
+        std::mem::swap(&mut s, &mut next);
     }
-    t.par_iter_mut().enumerate().for_each(|(v, tv)| {
-        let d = graph.degree(v as u32);
-        *tv = if d == 0 { 0.0 } else { *tv / d as f64 };
-    });
-    t
+    s
 }
 
 pub fn iterations_for(n: usize) -> usize {
@@ -44,7 +41,7 @@ pub fn iterations_for(n: usize) -> usize {
 /// Scores, higher = more likely fake: the negated degree-normalised trust.
 pub fn rank(graph: &Graph, seeds: &Seeds) -> Vec<f64> {
     let t = trust(graph, &seeds.real, iterations_for(graph.node_count()));
-    t.into_iter().map(|x| -x).collect()
+    t.into_iter().map(|x| -(x as f64)).collect()
 }
 
 #[cfg(test)]

@@ -10,64 +10,58 @@
 //! probability. The paper stops after a fixed number of rounds or on convergence.
 
 use crate::graph::Graph;
+use crate::propagation::{inverses, Steps};
 use crate::seeds::Seeds;
 use rayon::prelude::*;
 
-pub const THETA: f64 = 0.4;
+pub const THETA: f32 = 0.4;
 pub const MAX_ROUNDS: usize = 20;
-/// Stop when the mean change falls under this (the paper's relative criterion).
+/// Stop when `‖p_t − p_{t−1}‖₁ / ‖p_t‖₁` falls under this (the paper's relative
+/// criterion). Tested after every round: the change is summed in the same pass as the
+/// round, per block of rows, and the blocks' sums added in a fixed order, so the stop
+/// does not depend on the thread count. An earlier absolute test (mean change per
+/// account under 1e-6) stopped after 3 rounds on a 100 M-edge graph with 200 seeds,
+/// where most accounts had not moved yet; on ego-Facebook both give the same AUCs.
 pub const TOLERANCE: f64 = 1e-3;
 
 /// Posterior residuals with per-entry homophily weights; `weights == None` is SybilSCAR-D.
-pub fn propagate(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> Vec<f64> {
+pub fn propagate(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> Vec<f32> {
     propagate_rounds(graph, seeds, weights).0
 }
 
 /// [`propagate`] and the number of rounds it ran, for benchmarks (time per edge and round).
-pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> (Vec<f64>, usize) {
+pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -> (Vec<f32>, usize) {
     let n = graph.node_count();
-    let mut prior = vec![0.0f64; n];
+    let mut prior = vec![0.0f32; n];
     for &f in &seeds.fake {
         prior[f as usize] = THETA;
     }
     for &r in &seeds.real {
         prior[r as usize] = -THETA;
     }
-    // Weighted degrees once, not every round.
-    let totals: Vec<f64> = match weights {
-        None => Vec::new(),
-        Some(w) => {
-            (0..n as u32).into_par_iter().map(|v| w[graph.entry_range(v)].iter().map(|&x| x as f64).sum()).collect()
-        }
+    // 1 / (weighted) degree once, so that a round has no division.
+    let inv = match weights {
+        None => inverses((0..n).into_par_iter().map(|v| graph.degree(v as u32) as f64)),
+        Some(w) => inverses(
+            (0..n).into_par_iter().map(|v| w[graph.entry_range(v as u32)].iter().map(|&x| x as f64).sum::<f64>()),
+        ),
     };
+    let steps = Steps::new(graph);
     let mut p = prior.clone();
-    let mut next = vec![0.0f64; n];
+    let mut next = vec![0.0f32; n];
     let mut rounds = 0;
     for _ in 0..MAX_ROUNDS {
         rounds += 1;
-        next.par_iter_mut().enumerate().for_each(|(v, out)| {
-            let nb = graph.neighbours(v as u32);
-            let sum = match weights {
-                None => {
-                    let d = nb.len().max(1) as f64;
-                    nb.iter().map(|&u| p[u as usize]).sum::<f64>() / d
-                }
-                Some(w) => {
-                    let r = graph.entry_range(v as u32);
-                    let ws = &w[r];
-                    let total = totals[v];
-                    if total == 0.0 {
-                        0.0
-                    } else {
-                        nb.iter().zip(ws).map(|(&u, &x)| p[u as usize] * x as f64).sum::<f64>() / total
-                    }
-                }
-            };
-            *out = (prior[v] + sum).clamp(-0.5, 0.5);
-        });
-        let change: f64 = p.par_iter().zip(&next).map(|(a, b)| (a - b).abs()).sum::<f64>() / n.max(1) as f64;
+        let change = steps.step(&p, &mut next, weights, |v, sum| (prior[v] + inv[v] * sum).clamp(-0.5, 0.5));
         std::mem::swap(&mut p, &mut next);
-        if change < TOLERANCE * 1e-3 {
+        // Summed in fixed chunks, in order: the same total whatever the thread count.
+        let size: f64 = p
+            .par_chunks(1 << 16)
+            .map(|c| c.iter().map(|x| x.abs() as f64).sum::<f64>())
+            .collect::<Vec<f64>>()
+            .iter()
+            .sum();
+        if change < TOLERANCE * size {
             break;
         }
     }
@@ -76,7 +70,7 @@ pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -
 
 /// Scores, higher = more likely fake: the posterior probability of being fake.
 pub fn rank(graph: &Graph, seeds: &Seeds) -> Vec<f64> {
-    propagate(graph, seeds, None).into_iter().map(|x| x + 0.5).collect()
+    propagate(graph, seeds, None).into_iter().map(|x| x as f64 + 0.5).collect()
 }
 
 #[cfg(test)]

@@ -52,7 +52,14 @@ impl Webhook {
         Webhook { url: url.to_string(), secret: secret.to_vec(), agent, retry }
     }
 
-    fn post(&self, body: &Value) -> Result<Value, ActError> {
+    /// Posts `body` with a request id that stays the same across retries, so that a
+    /// receiver which acted on a request whose answer was lost can recognise the
+    /// retry and not act twice, and the time it was made, so that it can refuse a
+    /// replay of an old signed request.
+    fn post(&self, mut body: Value) -> Result<Value, ActError> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        body["request_id"] = json!(request_id);
+        body["sent_at"] = json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let text = body.to_string();
         let signature = sign(&self.secret, text.as_bytes());
         let status = self.retry.run(&format!("webhook POST {}", self.url), |_| {
@@ -64,16 +71,31 @@ impl Webhook {
                 .send_string(&text)
             {
                 Ok(resp) => Ok(Ok(resp.status())),
-                Err(ureq::Error::Status(code, _)) if code >= 500 || code == 429 => Err(format!("answered {code}")),
-                Err(ureq::Error::Status(code, resp)) => Ok(Err((code, resp.into_string().unwrap_or_default()))),
+                Err(ureq::Error::Status(code, resp)) if code >= 500 || code == 429 => {
+                    Err(format!("answered {code}: {}{}", answer_text(resp), SECRET_HINT))
+                }
+                Err(ureq::Error::Status(code, resp)) => Ok(Err((code, answer_text(resp)))),
                 Err(ureq::Error::Transport(t)) => Err(t.to_string()),
             }
         })?;
         match status {
-            Ok(code) => Ok(json!({ "connector": "webhook", "status": code })),
-            Err((code, body)) => Err(ActError::Connector(format!("webhook {} answered {code}: {body}", self.url))),
+            Ok(code) => Ok(json!({ "connector": "webhook", "status": code, "request_id": request_id })),
+            Err((code, body)) => {
+                Err(ActError::Connector(format!("webhook {} answered {code}: {body}{SECRET_HINT}", self.url)))
+            }
         }
     }
+}
+
+/// A receiver that checks the signature refuses a wrong one with a 4xx, or (the
+/// Debian `webhook` 2.8) with a 500 because a bad signature is an error to it.
+const SECRET_HINT: &str = " (if the receiver checks the signature, check --webhook-secret)";
+
+/// The start of an error answer's body, on one line, for the action's reason.
+fn answer_text(resp: ureq::Response) -> String {
+    let text = resp.into_string().unwrap_or_default();
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    line.chars().take(200).collect()
 }
 
 impl AccountDirectory for Webhook {
@@ -81,14 +103,14 @@ impl AccountDirectory for Webhook {
         format!("webhook {}", self.url)
     }
     fn disable(&self, account: &str) -> Result<Value, ActError> {
-        self.post(&json!({ "action": "disable-account", "account": account }))
+        self.post(json!({ "action": "disable-account", "account": account }))
     }
     fn is_disabled(&self, _account: &str) -> Result<Option<bool>, ActError> {
         // A webhook only tells; it cannot be asked.
         Ok(None)
     }
     fn enable(&self, account: &str, _done: &Value) -> Result<Value, ActError> {
-        self.post(&json!({ "action": "enable-account", "account": account }))
+        self.post(json!({ "action": "enable-account", "account": account }))
     }
 }
 

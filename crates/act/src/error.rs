@@ -5,7 +5,8 @@ pub enum ActError {
     Store(#[from] takedown_store::StoreError),
     #[error("{0}")]
     Input(String),
-    #[error("{what}: no answer after {attempts} attempt(s), last: {last}")]
+    /// Unreachable, or answering a server error, every time it was tried.
+    #[error("{what}: failed after {attempts} attempt(s), last: {last}")]
     Unreachable { what: String, attempts: u32, last: String },
     #[error("{0}")]
     Connector(String),

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod run;
 pub mod scim;
 pub mod smb;
+mod smtp;
 
 pub use error::ActError;
 

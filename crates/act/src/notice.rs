@@ -5,9 +5,11 @@
 
 use crate::{ActError, Retry};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
-use lettre::{Message, SmtpTransport, Transport};
+use lettre::Message;
 use std::path::PathBuf;
 use takedown_store::Store;
+
+pub use crate::smtp::{Smtp, SmtpTls};
 
 /// What the message says beyond the person's address.
 #[derive(Debug, Clone)]
@@ -102,44 +104,15 @@ pub enum Delivery {
     Transient(String),
     /// Not worth trying again (5xx: the address does not exist).
     Permanent(String),
+    /// The message was handed over and the relay's answer was lost: it may have
+    /// been delivered. Never tried again, so that nobody gets the notice twice.
+    Uncertain(String),
 }
 
 /// Where notices go.
 pub trait Mailer {
     fn describe(&self) -> String;
     fn deliver(&self, message: &Message, key: &str) -> Delivery;
-}
-
-/// An SMTP relay. Plain SMTP: meant for the organisation's relay on a trusted
-/// network or on this host.
-#[derive(Debug)]
-pub struct Smtp {
-    host: String,
-    port: u16,
-    transport: SmtpTransport,
-}
-
-impl Smtp {
-    pub fn new(host: &str, port: u16) -> Smtp {
-        let transport =
-            SmtpTransport::builder_dangerous(host).port(port).timeout(Some(std::time::Duration::from_secs(10))).build();
-        Smtp { host: host.to_string(), port, transport }
-    }
-}
-
-impl Mailer for Smtp {
-    fn describe(&self) -> String {
-        format!("SMTP {}:{}", self.host, self.port)
-    }
-    fn deliver(&self, message: &Message, _key: &str) -> Delivery {
-        match self.transport.send(message) {
-            Ok(resp) => {
-                Delivery::Delivered(format!("{} {}", resp.code(), resp.message().collect::<Vec<_>>().join(" ")))
-            }
-            Err(e) if e.is_permanent() => Delivery::Permanent(e.to_string()),
-            Err(e) => Delivery::Transient(e.to_string()),
-        }
-    }
 }
 
 /// A directory of `.eml` files, one per notice, for dry runs and for review.
@@ -165,6 +138,14 @@ impl Mailer for FileOutbox {
             Err(e) => Delivery::Permanent(format!("cannot write {}: {e}", path.display())),
         }
     }
+}
+
+/// Why a notice is not sent again although it is not known to be sent.
+fn maybe_delivered(email: &str, message_id: &str) -> ActError {
+    ActError::Connector(format!(
+        "the notice to {email} may have been delivered (the relay's answer to it was lost), so it is not sent again; \
+         look for Message-ID {message_id} in the relay's log"
+    ))
 }
 
 /// How a notice came out.
@@ -196,6 +177,10 @@ pub fn send_once(
     if notice.state == "sent" {
         return Ok(Sent::Before { key });
     }
+    // A failed notice with a Message-ID was handed to a relay whose answer was lost.
+    if let (Some(id), "failed") = (&notice.message_id, notice.state.as_str()) {
+        return Err(maybe_delivered(email, id));
+    }
     let msg = message(ctx, email, &key)?;
     let mut last = String::new();
     for attempt in 1..=retry.attempts {
@@ -211,6 +196,15 @@ pub fn send_once(
                 return Err(ActError::Connector(format!(
                     "{} refused the notice to {email}: {detail}",
                     mailer.describe()
+                )));
+            }
+            Delivery::Uncertain(detail) => {
+                let id = format!("<{}@takedown.notice>", &key[..key.len().min(32)]);
+                store.record_delivery(&key, false, &detail, Some(&id), true, who)?;
+                return Err(ActError::Connector(format!(
+                    "{}: {detail}; {}",
+                    mailer.describe(),
+                    maybe_delivered(email, &id)
                 )));
             }
             Delivery::Transient(detail) => {

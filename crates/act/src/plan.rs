@@ -23,6 +23,16 @@ fn needs_hardening(f: &Finding) -> bool {
     d.contains("smb1") || d.contains("ms17") || d.contains("vulnerable") || d.contains("eternalblue")
 }
 
+/// Artefacts the sweep reports that are the victims' own data (files WannaCry
+/// encrypted, or left half-encrypted): never quarantined, as the sweep never moves
+/// them. The sweep names the artefact in the summary, `artefact NAME: PATH`.
+fn victim_data(f: &Finding) -> bool {
+    f.detector == "sweep.artefact"
+        && ["wannacry-encrypted-file", "wannacry-partial-file", "data-loss"]
+            .iter()
+            .any(|name| f.summary.starts_with(&format!("artefact {name}:")))
+}
+
 /// The DNS names a finding's evidence names (a kill-switch lookup, a C2 query).
 fn queried_names(f: &Finding) -> Vec<String> {
     let mut out = Vec::new();
@@ -61,8 +71,13 @@ fn remedies(f: &Finding) -> Vec<(ActionKind, Subject)> {
 /// finding that called for it, sorted by kind and target.
 pub fn plan(campaign: &str, findings: &[Finding], who: &str) -> Vec<Action> {
     let mut grouped: BTreeMap<(ActionKind, String), (Subject, Vec<&Finding>)> = BTreeMap::new();
+    let victims: std::collections::BTreeSet<String> =
+        findings.iter().filter(|f| victim_data(f)).map(|f| subject_key(&f.subject)).collect();
     for f in findings {
         for (kind, target) in remedies(f) {
+            if kind == ActionKind::Quarantine && victims.contains(&subject_key(&target)) {
+                continue;
+            }
             grouped.entry((kind, subject_key(&target))).or_insert_with(|| (target, Vec::new())).1.push(f);
         }
     }
@@ -194,6 +209,20 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn the_victims_encrypted_files_are_not_quarantined() {
+        let file = |path: &str| Subject::File { host: None, path: path.into(), sha256: None };
+        let mut encrypted = finding("e1", file("/d/thesis.docx.WNCRY"), "sweep.artefact");
+        encrypted.summary = "artefact wannacry-encrypted-file: /d/thesis.docx.WNCRY".into();
+        // Another rule on the same encrypted file does not make it movable.
+        let also = finding("e2", file("/d/thesis.docx.WNCRY"), "sweep.yara");
+        let mut note = finding("n1", file("/d/@Please_Read_Me@.txt"), "sweep.artefact");
+        note.summary = "artefact wannacry-ransom-note: /d/@Please_Read_Me@.txt".into();
+        let planned = plan("zinc", &[encrypted, also, note], "alice");
+        let targets: Vec<String> = planned.iter().map(|a| subject_key(&a.target)).collect();
+        assert_eq!(targets, ["file::/d/@Please_Read_Me@.txt"]);
     }
 
     #[test]

@@ -73,10 +73,21 @@ fn missing(kind: ActionKind) -> Option<(&'static str, &'static str)> {
 }
 
 /// Runs every approved action of the campaign, then verifies what can be verified.
+/// A harden action whose fix was marked applied but did not hold is checked again.
 pub fn run_approved(store: &Store, campaign: &str, who: &str, c: &Connectors<'_>) -> Result<Vec<Outcome>, ActError> {
     let mut out = Vec::new();
     for stored in store.actions(campaign)? {
         let a = stored.action;
+        if a.kind == ActionKind::Harden && a.state == ActionState::Done {
+            if let Some(result) = stored.result.filter(|r| r["applied"].is_object()) {
+                // A host that cannot be reached now leaves the action as it was.
+                match recheck(store, &a, result, who) {
+                    Ok(o) => out.push(o),
+                    Err(e) => out.push(outcome(&a, ActionState::Done, format!("re-check failed: {e}"))),
+                }
+            }
+            continue;
+        }
         if a.state != ActionState::Approved {
             continue;
         }
@@ -91,7 +102,16 @@ pub fn run_approved(store: &Store, campaign: &str, who: &str, c: &Connectors<'_>
             out.push(outcome(&a, a.state, format!("left approved: no connector for {kind} actions ({hint})")));
             continue;
         }
-        step(store, &a.id, ActionState::Running, who, None, json!({}))?;
+        // The move to running is checked against the stored state in one
+        // transaction: of two runs at once, one carries the action out.
+        match step(store, &a.id, ActionState::Running, who, None, json!({})) {
+            Ok(_) => {}
+            Err(ActError::Store(takedown_store::StoreError::BadTransition { from, .. })) => {
+                out.push(outcome(&a, a.state, format!("left alone: another run took it meanwhile (now {from})")));
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
         match execute(store, &a, who, c) {
             Ok(result) => {
                 let detail = result["summary"].as_str().unwrap_or("done").to_string();
@@ -129,9 +149,12 @@ fn execute(store: &Store, a: &Action, who: &str, c: &Connectors<'_>) -> Result<V
                 return Err(ActError::Input(format!("person {id} has no e-mail address to send the notice to")));
             };
             match notice::send_once(store, m, &a.campaign, id, email, Some(&a.id), &c.notice, &c.retry, who)? {
-                Sent::Now { key, detail } => Ok(
-                    json!({ "key": key, "delivery": detail, "summary": format!("notice to {email} sent ({detail})") }),
-                ),
+                Sent::Now { key, detail } => Ok(json!({
+                    "key": key,
+                    "delivery": detail,
+                    "through": m.describe(),
+                    "summary": format!("notice to {email} sent through {} ({detail})", m.describe())
+                })),
                 Sent::Before { key } => {
                     Ok(json!({ "key": key, "summary": format!("notice to {email} was sent before; not sent again") }))
                 }
@@ -150,11 +173,15 @@ fn execute(store: &Store, a: &Action, who: &str, c: &Connectors<'_>) -> Result<V
             let check = smb::check(&addr).map_err(|e| ActError::Connector(e.to_string()))?;
             let fixes = crate::harden::fixes(check.smb1, check.ms17_010 == smb::Ms17010::Vulnerable);
             let summary = if check.at_risk() {
-                format!("{addr}: fix recorded ({} step(s)); mark it applied to re-check", fixes.len())
+                format!(
+                    "{addr}: fix recorded ({} step(s)); apply it, then `takedown harden applied {}` re-checks",
+                    fixes.len(),
+                    a.id
+                )
             } else {
                 format!("{addr}: SMB1 refused and MS17-010 not vulnerable; nothing to fix")
             };
-            Ok(json!({ "check": check, "fixes": fixes, "applied": !check.at_risk(), "summary": summary }))
+            Ok(json!({ "check": check, "fixes": fixes, "at_risk": check.at_risk(), "summary": summary }))
         }
         (ActionKind::Block, Subject::Endpoint { ip, .. }) => {
             // A kill-switch domain must keep resolving: blocking it re-arms the worm.
@@ -198,7 +225,10 @@ fn verify_one(
                 .notice(key)?
                 .map(|n| (n.state == "sent", format!("notice {} is {}", &key[..key.len().min(12)], n.state)))
         }
-        (ActionKind::Harden, _) => Some((result["applied"].as_bool() == Some(true), "re-checked over SMB".into())),
+        (ActionKind::Harden, _) => match result["at_risk"].as_bool() {
+            Some(false) => Some((true, "checked over SMB: SMB1 refused, MS17-010 not vulnerable".into())),
+            _ => Some((false, "the fix is not applied yet".into())),
+        },
         _ => None,
     };
     match held {
@@ -212,7 +242,9 @@ fn verify_one(
 }
 
 /// Marks a harden action's fix applied and checks the host again: verified when
-/// SMB1 is refused and the probe no longer says vulnerable.
+/// SMB1 is refused and the probe does not say vulnerable; otherwise the action
+/// stays done and unverified, with the re-check in its result. May be repeated
+/// after a further fix.
 pub fn harden_applied(store: &Store, id: &str, who: &str) -> Result<Outcome, ActError> {
     let Some(s) = store.action(id)? else {
         return Err(takedown_store::StoreError::NoAction(id.to_string()).into());
@@ -220,27 +252,50 @@ pub fn harden_applied(store: &Store, id: &str, who: &str) -> Result<Outcome, Act
     let a = &s.action;
     if a.kind != ActionKind::Harden || a.state != ActionState::Done {
         return Err(ActError::Input(format!(
-            "{} is a {} action in state {}; only a done harden action can be marked applied",
+            "{} is a {} action in state {}; only a done harden action (its fix recorded, not yet verified) can be marked applied",
             a.id,
             kind_str(a.kind),
             a.state
         )));
     }
-    let addr = smb_target(&a.target).ok_or_else(|| ActError::Input("not a host".into()))?;
+    let mut result = s.result.clone().unwrap_or_else(|| json!({}));
+    result["applied"] = json!({ "by": who, "at": now() });
+    recheck(store, a, result, who)
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Checks a harden action's host again and records what it found.
+fn recheck(store: &Store, a: &Action, mut result: Value, who: &str) -> Result<Outcome, ActError> {
+    let addr = smb_target(&a.target)
+        .ok_or_else(|| ActError::Input(format!("cannot check {}: not a host or endpoint", subject_key(&a.target))))?;
     let check = smb::check(&addr).map_err(|e| ActError::Connector(e.to_string()))?;
-    store.append_audit(who, "action.harden-recheck", &a.id, &json!({ "check": check }).to_string())?;
-    if check.at_risk() {
-        return Ok(outcome(
-            a,
-            ActionState::Done,
-            format!("{addr}: still at risk (smb1 {}, ms17-010 {:?}); not verified", check.smb1, check.ms17_010),
-        ));
+    let holds = !check.at_risk();
+    result["recheck"] = json!({ "at": now(), "check": check, "holds": holds });
+    if holds {
+        let how = "re-checked over SMB after the fix: SMB1 refused, MS17-010 not vulnerable";
+        step(store, &a.id, ActionState::Verified, who, Some(result), json!({ "verified": how }))?;
+        return Ok(outcome(a, ActionState::Verified, format!("{addr}: {how}")));
     }
-    let mut result = s.result.clone().unwrap_or(Value::Null);
-    result["applied"] = json!(true);
-    result["recheck"] = json!(check);
-    step(store, &a.id, ActionState::Verified, who, Some(result), json!({ "verified": "re-checked over SMB" }))?;
-    Ok(outcome(a, ActionState::Verified, format!("{addr}: SMB1 refused, MS17-010 not vulnerable")))
+    let ms = match check.ms17_010 {
+        smb::Ms17010::Vulnerable => "vulnerable",
+        smb::Ms17010::Patched => "patched",
+        smb::Ms17010::Unknown => "unknown",
+    };
+    let why = format!(
+        "{addr}: still at risk after the fix was marked applied (SMB1 {}, MS17-010 {ms}); not verified",
+        if check.smb1 { "still accepted" } else { "refused" }
+    );
+    store.record_action_result(
+        &a.id,
+        who,
+        "action.harden-recheck",
+        &result,
+        &json!({ "holds": false, "check": check }),
+    )?;
+    Ok(outcome(a, ActionState::Done, why))
 }
 
 /// Undoes a done or verified action through its connector. A SCIM 412 stops the

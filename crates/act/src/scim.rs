@@ -150,10 +150,19 @@ impl AccountDirectory for Scim {
         let etag = match self.set_active(id, false, before.etag.as_deref()) {
             Ok(etag) => etag,
             Err(ActError::Conflict(_)) => {
-                // Changed between our read and our write: look again, once.
+                // Changed between our read and our write: look again, once. Most
+                // often the change is our own PATCH, whose answer was lost and
+                // which the retry sent again under the old ETag; the account was
+                // active when we read it, so undo may enable it.
                 let now = self.read(id)?;
                 if !now.active {
-                    return Ok(json!({ "connector": "scim", "already_inactive": true, "etag": now.etag }));
+                    return Ok(json!({
+                        "connector": "scim",
+                        "etag_before": before.etag,
+                        "etag": now.etag,
+                        "read_back_active": false,
+                        "changed_meanwhile": true
+                    }));
                 }
                 self.set_active(id, false, now.etag.as_deref())?
             }

@@ -126,6 +126,13 @@ pub struct Transition<'a> {
     pub detail: serde_json::Value,
 }
 
+/// A transaction that takes the write lock at its start. A deferred one that
+/// reads and then writes cannot wait for another writer (SQLite answers "database
+/// is locked" at once), which two `run`s at the same time would hit.
+fn write_tx(conn: &rusqlite::Connection) -> Result<rusqlite::Transaction<'_>, rusqlite::Error> {
+    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+}
+
 impl Store {
     /// Stores proposed actions for the campaign named. An action for a kind and
     /// target the campaign already has is left as it is; returns the ones that were
@@ -134,7 +141,7 @@ impl Store {
         let Some(found) = self.campaign(campaign)? else {
             return Err(StoreError::NoCampaign(campaign.to_string()));
         };
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_tx(&self.conn)?;
         let now = now_text();
         let mut added = Vec::new();
         for a in actions {
@@ -194,7 +201,7 @@ impl Store {
     /// Moves an action to its next state, if the lifecycle allows it from the state
     /// it is in now, with one audit event `action.<state>` in the same transaction.
     pub fn move_action(&self, id: &str, t: Transition<'_>) -> Result<StoredAction, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_tx(&self.conn)?;
         let current: Option<String> =
             tx.query_row("SELECT state FROM actions WHERE id = ?1", [id], |r| r.get(0)).optional()?;
         let Some(current) = current else {
@@ -218,6 +225,29 @@ impl Store {
         self.action(id)?.ok_or_else(|| StoreError::NoAction(id.to_string()))
     }
 
+    /// Replaces an action's result without changing its state (a check of it that
+    /// did not hold), with one audit event `verb` in the same transaction.
+    pub fn record_action_result(
+        &self,
+        id: &str,
+        who: &str,
+        verb: &str,
+        result: &serde_json::Value,
+        detail: &serde_json::Value,
+    ) -> Result<StoredAction, StoreError> {
+        let tx = write_tx(&self.conn)?;
+        let n = tx.execute(
+            "UPDATE actions SET result = ?2, updated = ?3 WHERE id = ?1",
+            params![id, result.to_string(), now_text()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NoAction(id.to_string()));
+        }
+        audit::append(&tx, who, verb, id, &detail.to_string())?;
+        tx.commit()?;
+        self.action(id)?.ok_or_else(|| StoreError::NoAction(id.to_string()))
+    }
+
     /// The notice for a person in a campaign, creating it as `pending` if there is
     /// none yet. The key is the same however often this is called.
     pub fn claim_notice(
@@ -232,7 +262,7 @@ impl Store {
             return Err(StoreError::NoCampaign(campaign.to_string()));
         };
         let key = notice_key(&found.id, person);
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_tx(&self.conn)?;
         let now = now_text();
         let n = tx.execute(
             "INSERT OR IGNORE INTO notices (idempotency_key, campaign_id, person, email, action_id, state, created, updated)
@@ -283,7 +313,7 @@ impl Store {
         final_failure: bool,
         who: &str,
     ) -> Result<bool, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_tx(&self.conn)?;
         let row: Option<(String, u32)> = tx
             .query_row("SELECT state, attempts FROM notices WHERE idempotency_key = ?1", [key], |r| {
                 Ok((r.get(0)?, r.get(1)?))

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use takedown_act::block::{Blocked, Blocklist};
 use takedown_act::directory::{AccountDirectory, DryRunDirectory, Webhook};
-use takedown_act::notice::{FileOutbox, Mailer, NoticeContext, Smtp};
+use takedown_act::notice::{FileOutbox, Mailer, NoticeContext, Smtp, SmtpTls};
 use takedown_act::plan::Policy;
 use takedown_act::run::{Connectors, Outcome};
 use takedown_act::scim::Scim;
@@ -83,6 +83,15 @@ pub struct ConnectorArgs {
     /// SMTP relay for notices, HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     pub smtp: Option<String>,
+    /// How the SMTP connection is protected: auto (the default) uses STARTTLS when
+    /// the relay offers it and plain SMTP when it does not; starttls requires it;
+    /// tls is TLS from the start (SMTPS, port 465); none is always plain.
+    /// Certificates are verified against the system's trust store and --smtp-ca.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = SmtpTlsArg::Auto)]
+    pub smtp_tls: SmtpTlsArg,
+    /// Also trust this CA or certificate (PEM) for the SMTP relay.
+    #[arg(long, value_name = "FILE")]
+    pub smtp_ca: Option<PathBuf>,
     /// Write notices as .eml files into this directory instead of sending them.
     #[arg(long, value_name = "DIR", conflicts_with = "smtp")]
     pub outbox: Option<PathBuf>,
@@ -98,6 +107,26 @@ pub struct ConnectorArgs {
     /// Connector attempts before an action is marked failed.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SmtpTlsArg {
+    #[default]
+    Auto,
+    None,
+    Starttls,
+    Tls,
+}
+
+impl From<SmtpTlsArg> for SmtpTls {
+    fn from(a: SmtpTlsArg) -> SmtpTls {
+        match a {
+            SmtpTlsArg::Auto => SmtpTls::Auto,
+            SmtpTlsArg::None => SmtpTls::None,
+            SmtpTlsArg::Starttls => SmtpTls::StartTls,
+            SmtpTlsArg::Tls => SmtpTls::Tls,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,38 +157,80 @@ pub struct BlockArgs {
     pub sinkhole: Option<std::net::Ipv4Addr>,
 }
 
-/// The sweep's vault behind the act crate's quarantine trait.
-struct SweepVault(takedown_sweep::vault::Vault);
+/// The sweep's vault behind the act crate's quarantine trait. Each vault step
+/// goes into the audit trail, as it does when the sweep quarantines.
+struct SweepVault {
+    vault: takedown_sweep::vault::Vault,
+    store: Store,
+    user: String,
+}
+
+/// The file a sweep finding's path names: a finding inside an archive is
+/// `ARCHIVE!MEMBER`, and what can be moved is the archive.
+fn on_disk(location: &str) -> &Path {
+    let mut cut = location;
+    while !Path::new(cut).exists() {
+        match cut.rfind('!') {
+            Some(i) => cut = &cut[..i],
+            None => return Path::new(location),
+        }
+    }
+    Path::new(cut)
+}
+
+impl SweepVault {
+    /// Runs a vault operation, recording its steps; a step that cannot be recorded
+    /// fails the operation's report (the vault itself stays consistent).
+    fn audited<T>(
+        &self,
+        op: impl FnOnce(&mut dyn FnMut(Step, &Item)) -> Result<T, takedown_sweep::SweepError>,
+    ) -> Result<T, ActError> {
+        let mut audit_error = None;
+        let result = op(&mut |step: Step, item: &Item| {
+            if let Err(e) = super::quarantine::audit_step(&self.store, &self.user, step, item) {
+                audit_error.get_or_insert(e);
+            }
+        });
+        if let Some(e) = audit_error {
+            return Err(ActError::Connector(format!("recording a vault step in the audit trail: {e:#}")));
+        }
+        result.map_err(|e| ActError::Connector(e.to_string()))
+    }
+}
 
 impl QuarantineVault for SweepVault {
     fn quarantine(&self, target: &Subject, findings: &[String]) -> Result<serde_json::Value, ActError> {
-        let Subject::File { path, .. } = target else {
+        let Subject::File { path: location, .. } = target else {
             return Err(ActError::Input(format!("the vault quarantines files, not {}", subject_key(target))));
         };
-        let path = Path::new(path);
+        let path = on_disk(location);
         if !path.exists() {
             // The sweep may have quarantined it already (sweep --quarantine).
-            let items = self.0.list().map_err(|e| ActError::Connector(e.to_string()))?;
-            return match items.iter().rev().find(|i| i.original_path == path) {
-                Some(i) => Ok(serde_json::json!({ "item": i.id, "path": path, "sha256": i.sha256, "already": true })),
-                None => Err(ActError::Input(format!("{} is gone and not in the vault", path.display()))),
+            let items = self.vault.list().map_err(|e| ActError::Connector(e.to_string()))?;
+            let gone =
+                |i: &&Item| i.original_path == path || location.starts_with(&format!("{}!", i.original_path.display()));
+            return match items.iter().rev().find(gone) {
+                Some(i) => Ok(
+                    serde_json::json!({ "item": i.id, "path": i.original_path, "sha256": i.sha256, "already": true }),
+                ),
+                None => Err(ActError::Input(format!(
+                    "{location} is gone and not in the vault {}",
+                    self.vault.dir().display()
+                ))),
             };
         }
         let reason = serde_json::json!({ "findings": findings });
-        let item = self
-            .0
-            .quarantine(path, reason, &mut |_: Step, _: &Item| {})
-            .map_err(|e| ActError::Connector(e.to_string()))?;
+        let item = self.audited(|on_step| self.vault.quarantine(path, reason, on_step))?;
         Ok(serde_json::json!({ "item": item.id, "path": path, "sha256": item.sha256 }))
     }
     fn holds(&self, done: &serde_json::Value) -> Result<bool, ActError> {
         let id = done["item"].as_str().unwrap_or_default();
         let path = Path::new(done["path"].as_str().unwrap_or_default());
-        Ok(self.0.item(id).is_ok() && !path.exists())
+        Ok(self.vault.item(id).is_ok() && !path.exists())
     }
     fn restore(&self, done: &serde_json::Value) -> Result<serde_json::Value, ActError> {
         let id = done["item"].as_str().unwrap_or_default();
-        let item = self.0.restore(id, &mut |_: Step, _: &Item| {}).map_err(|e| ActError::Connector(e.to_string()))?;
+        let item = self.audited(|on_step| self.vault.restore(id, on_step))?;
         Ok(serde_json::json!({ "restored": item.original_path, "sha256": item.sha256 }))
     }
 }
@@ -206,13 +277,22 @@ pub fn build(ctx: &Context, a: &ConnectorArgs) -> anyhow::Result<Built> {
             .rsplit_once(':')
             .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
             .with_context(|| format!("--smtp {hp:?}: expected HOST:PORT, for example 127.0.0.1:25"))?;
-        Some(Box::new(Smtp::new(host, port)))
+        let smtp = match &a.smtp_ca {
+            Some(p) => {
+                let pem = std::fs::read(p).with_context(|| format!("--smtp-ca {}: cannot read it", p.display()))?;
+                Smtp::new(host, port, a.smtp_tls.into(), Some(&pem))
+                    .with_context(|| format!("--smtp-ca {}", p.display()))?
+            }
+            None => Smtp::new(host, port, a.smtp_tls.into(), None)?,
+        };
+        Some(Box::new(smtp))
     } else {
         a.outbox.as_ref().map(|d| Box::new(FileOutbox { dir: d.clone() }) as Box<dyn Mailer>)
     };
     let vault_dir = super::quarantine::vault_dir(ctx, a.vault.as_deref());
     let vault = if a.vault.is_some() || vault_dir.is_dir() {
-        Some(SweepVault(takedown_sweep::vault::Vault::open(&vault_dir)?))
+        let vault = takedown_sweep::vault::Vault::open(&vault_dir)?;
+        Some(SweepVault { vault, store: ctx.open_store()?, user: ctx.user.clone() })
     } else {
         None
     };
@@ -307,15 +387,28 @@ fn print_actions(store: &Store, campaign: &str) -> anyhow::Result<()> {
         let a = s.action;
         let approver = a.approved_by.as_deref().map(|b| format!(", approved by {b}")).unwrap_or_default();
         outln!(
-            "  {} {:<9} {:<16} {}  {}",
+            "  {} {:<9} {:<16} {}  {}{}",
             style.dim(&a.id),
             a.state.as_str(),
             kind_str(a.kind),
             subject_key(&a.target),
-            style.dim(&format!("(proposed by {}{approver})", a.proposed_by))
+            style.dim(&format!("(proposed by {}{approver})", a.proposed_by)),
+            harden_note(a.kind, a.state, s.result.as_ref())
         );
     }
     Ok(())
+}
+
+/// Where a harden action stands: its fix recorded, applied, re-checked.
+fn harden_note(kind: ActionKind, state: ActionState, result: Option<&serde_json::Value>) -> String {
+    let Some(r) = result.filter(|_| kind == ActionKind::Harden && state == ActionState::Done) else {
+        return String::new();
+    };
+    match (r["applied"]["by"].as_str(), r["recheck"]["holds"].as_bool()) {
+        (Some(by), Some(false)) => format!("  fix applied by {by}; re-check: still at risk"),
+        (Some(by), _) => format!("  fix applied by {by}"),
+        (None, _) => "  fix recorded; `takedown harden applied ID` re-checks once it is applied".to_string(),
+    }
 }
 
 fn print_outcomes(ctx: &Context, out: &[Outcome]) -> anyhow::Result<()> {
@@ -378,4 +471,23 @@ fn block(ctx: &Context, args: BlockArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(Exit::Clean)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::on_disk;
+
+    #[test]
+    fn a_finding_inside_an_archive_quarantines_the_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("invoice.zip");
+        std::fs::write(&zip, b"PK").unwrap();
+        let z = zip.to_str().unwrap();
+        assert_eq!(on_disk(&format!("{z}!docs/a.exe")), zip);
+        assert_eq!(on_disk(&format!("{z}!inner.zip!b.exe")), zip);
+        assert_eq!(on_disk(z), zip);
+        let gone = dir.path().join("gone!x");
+        assert_eq!(on_disk(gone.to_str().unwrap()), gone);
+    }
 }
