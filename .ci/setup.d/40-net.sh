@@ -1,7 +1,8 @@
 # Capture analysis: a benign SMB capture made here, never committed. smbd listens on
 # 127.0.0.1:4451 with SMB1 allowed and a guest share; tcpdump records smbclient
 # listing shares, getting and putting files over SMB1 (NT1) and over SMB3.
-apt_install samba smbclient tcpdump
+# libpcap-dev and tcpreplay: the live capture check (.ci/check.d/40-net.sh).
+apt_install samba smbclient tcpdump libpcap-dev tcpreplay
 NET_SMB="$WORK/net-smb"
 mkdir -p "$NET_SMB/share" "$NET_SMB/pid" "$NET_SMB/lock" "$NET_SMB/state" "$NET_SMB/cache" "$NET_SMB/private" "$NET_SMB/log"
 chmod 0777 "$NET_SMB/share"

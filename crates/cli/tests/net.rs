@@ -150,3 +150,24 @@ fn benign_smb_is_not_an_attack() {
         assert!(r.iter().all(|r| r != "attacker" && r != "exploited" && r != "implanted"), "{ip}: {r:?}");
     }
 }
+
+/// Live capture is a build feature; without it, --interface says how to get it.
+#[cfg(not(feature = "live"))]
+#[test]
+fn interface_without_the_live_feature_says_how_to_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = takedown(&dir.path().join("t.db"), &["net", "--interface", "lo", "--duration", "1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--features live"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(!dir.path().join("t.db").exists(), "nothing written");
+}
+
+#[test]
+fn files_and_interface_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    assert_eq!(takedown(&db, &["net", "--interface", "lo", "x.pcap"]).code, 2);
+    assert_eq!(takedown(&db, &["net", "--duration", "3", "x.pcap"]).code, 2);
+    assert_eq!(takedown(&db, &["net"]).code, 2);
+}

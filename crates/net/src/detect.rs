@@ -6,7 +6,10 @@
 use crate::smb1::{self, Message};
 use crate::smb2::{self, Smb2};
 use crate::verdict::{Evidence, Hosts, Role};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+/// Tables looked up on every SMB message: foldhash, not SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 
 /// Requests waiting for an answer, trees and transactions remembered per
@@ -101,11 +104,11 @@ impl SmbConnection {
         SmbConnection {
             client,
             server,
-            trees: HashMap::new(),
-            tree_requests: HashMap::new(),
-            probes: HashMap::new(),
-            doublepulsar: HashMap::new(),
-            transactions: HashMap::new(),
+            trees: HashMap::default(),
+            tree_requests: HashMap::default(),
+            probes: HashMap::default(),
+            doublepulsar: HashMap::default(),
+            transactions: HashMap::default(),
             eb_secondaries: 0,
             eb_seen: false,
             eb_answer_reported: false,
@@ -187,13 +190,7 @@ impl SmbConnection {
                         ],
                     );
                 }
-                self.open(
-                    h.tid,
-                    h.mid,
-                    Family::Trans,
-                    packet,
-                    t.param_count >= t.total_param && t.data_count >= t.total_data,
-                );
+                self.open(h.tid, h.mid, Family::Trans, packet, t.complete());
             }
             smb1::COM_TRANSACTION2 => {
                 let Some(t) = smb1::trans_request(m) else { return };
@@ -216,13 +213,7 @@ impl SmbConnection {
                         ],
                     );
                 }
-                self.open(
-                    h.tid,
-                    h.mid,
-                    Family::Trans2,
-                    packet,
-                    t.param_count >= t.total_param && t.data_count >= t.total_data,
-                );
+                self.open(h.tid, h.mid, Family::Trans2, packet, t.complete());
             }
             smb1::COM_NT_TRANSACT => {
                 let Some(t) = smb1::nt_trans_request(m) else { return };
@@ -256,13 +247,7 @@ impl SmbConnection {
                         &fields,
                     );
                 }
-                self.open(
-                    h.tid,
-                    h.mid,
-                    Family::NtTrans,
-                    packet,
-                    t.param_count >= t.total_param && t.data_count >= t.total_data,
-                );
+                self.open(h.tid, h.mid, Family::NtTrans, packet, t.complete());
             }
             smb1::COM_TRANSACTION2_SECONDARY => {
                 let Some(s) = smb1::secondary_request(m) else { return };

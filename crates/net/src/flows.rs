@@ -6,7 +6,10 @@ use crate::detect::{Sink, SmbConnection};
 use crate::reassembly::{Chunk, Stream};
 use crate::verdict::{Evidence, Hosts, Role};
 use crate::{dns, nbss, Options, Stats};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A table looked up on every packet: foldhash, not SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 
 /// Connections followed at once; beyond this the least recently active go.
@@ -82,7 +85,7 @@ fn smb_request(payload: &[u8]) -> Option<bool> {
 
 impl<'a> Flows<'a> {
     pub fn new(file: &'a str, options: &'a Options) -> Self {
-        Flows { file, options, conns: HashMap::new(), scans: HashMap::new(), dns_messages: 0 }
+        Flows { file, options, conns: HashMap::default(), scans: HashMap::default(), dns_messages: 0 }
     }
 
     pub fn packet(&mut self, p: &Packet<'_>, number: u64, hosts: &mut Hosts) {
@@ -110,6 +113,14 @@ impl<'a> Flows<'a> {
                 let file = self.file;
                 let (client, server) = (conn.client.0, conn.server.0);
                 let app = &mut conn.app;
+                if !payload.is_empty() {
+                    // The other direction, if still held at its pick-up, goes first:
+                    // it spoke before this segment.
+                    let other = 1 - dir;
+                    conn.streams[other].settle(&mut |c: Chunk<'_>| {
+                        feed(app, other, c, &mut sink, client, server, file, options, dns_count)
+                    });
+                }
                 conn.streams[dir].segment(seq, flags & TCP_SYN != 0, payload, number, &mut |c: Chunk<'_>| {
                     feed(app, dir, c, &mut sink, client, server, file, options, dns_count)
                 });

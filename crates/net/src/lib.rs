@@ -21,6 +21,8 @@ pub mod decode;
 pub mod detect;
 pub mod dns;
 mod flows;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod nbss;
 pub mod reassembly;
 pub mod smb1;
@@ -41,6 +43,10 @@ pub enum Error {
     NotACapture { file: String, detail: String },
     #[error("{file}: {detail}")]
     Read { file: String, detail: String },
+    #[error(
+        "cannot capture on {interface}: {detail} (capturing needs root or CAP_NET_RAW; `ip link` lists the interfaces)"
+    )]
+    Live { interface: String, detail: String },
 }
 
 /// What the analysis takes from outside.
@@ -97,12 +103,21 @@ impl Analyzer {
 
     /// Reads one capture. `name` names the file in evidence and messages.
     pub fn read<R: Read>(&mut self, name: &str, reader: R) -> Result<(), Error> {
+        self.read_from(name, |f| capture::read_frames(name, reader, f))
+    }
+
+    /// Reads the frames a source hands on (a file, or an interface with the `live`
+    /// feature). `name` names the source in evidence and messages.
+    pub fn read_from<S>(&mut self, name: &str, source: S) -> Result<(), Error>
+    where
+        S: FnOnce(&mut dyn FnMut(capture::Frame<'_>)) -> Result<capture::Ending, Error>,
+    {
         let mut flows = flows::Flows::new(name, &self.options);
         let mut first = None;
         let mut last = 0.0;
         let stats = &mut self.stats;
         let hosts = &mut self.hosts;
-        let ending = capture::read_frames(name, reader, |frame| {
+        let ending = source(&mut |frame| {
             stats.packets += 1;
             stats.bytes += frame.data.len() as u64;
             first.get_or_insert(frame.time);
@@ -110,8 +125,11 @@ impl Analyzer {
             if let Some(p) = decode::decode(frame.linktype, frame.data) {
                 flows.packet(&p, frame.number, hosts);
             }
-        })?;
+        });
+        // A source that fails part-way has still handed on packets: their evidence
+        // stays, as when a file is cut short.
         flows.finish(hosts, stats);
+        let ending = ending?;
         stats.files += 1;
         stats.capture_seconds += (last - first.unwrap_or(last)).max(0.0);
         if let Some(why) = ending.truncated {

@@ -179,6 +179,13 @@ pub struct TransRequest {
     pub name: Option<String>,
 }
 
+impl TransRequest {
+    /// Carries all its parameters and data: no secondary request follows.
+    pub fn complete(&self) -> bool {
+        self.param_count >= self.total_param && self.data_count >= self.total_data
+    }
+}
+
 pub fn trans_request(m: &Message<'_>) -> Option<TransRequest> {
     let w = m.words;
     let setup_count = usize::from(*w.get(26)?);
@@ -208,6 +215,13 @@ pub struct NtTransRequest {
     pub param_count: u32,
     pub data_count: u32,
     pub function: u16,
+}
+
+impl NtTransRequest {
+    /// Carries all its parameters and data: no secondary request follows.
+    pub fn complete(&self) -> bool {
+        self.param_count >= self.total_param && self.data_count >= self.total_data
+    }
 }
 
 pub fn nt_trans_request(m: &Message<'_>) -> Option<NtTransRequest> {

@@ -179,3 +179,21 @@ fn mid_stream_out_of_order_and_other_port() {
     let r = report(&reordered);
     assert_eq!(roles(&r, "10.1.0.5"), vec![Role::Attacker], "{:?}", r.hosts);
 }
+
+/// Picked up mid-stream (no handshake), the probe's first segment arrives after
+/// its second: the request is still read whole and its answer matched to it.
+#[test]
+fn mid_stream_request_whose_first_segment_came_second() {
+    let w = trans_words(0, 0, 0, (0, 0), &[TRANS_PEEK_NMPIPE, 0]);
+    let request = nbss(&message(COM_TRANSACTION, 0, false, 7, 9, &w, &[0, b'\\', 0, 0, 0]));
+    let answer = nbss(&message(COM_TRANSACTION, STATUS_INSUFF_SERVER_RESOURCES, true, 7, 9, &[], &[]));
+    let (first, second) = request.split_at(20);
+    let frames = vec![
+        ethernet_ipv4_tcp(CLIENT, SERVER, 40000, 445, 7020, 0x18, second),
+        ethernet_ipv4_tcp(CLIENT, SERVER, 40000, 445, 7000, 0x18, first),
+        ethernet_ipv4_tcp(SERVER, CLIENT, 445, 40000, 9000, 0x18, &answer),
+    ];
+    let r = report(&frames);
+    assert_eq!(roles(&r, "10.1.0.5"), vec![Role::Attacker]);
+    assert_eq!(roles(&r, "10.1.0.9"), vec![Role::Vulnerable]);
+}

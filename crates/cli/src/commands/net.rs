@@ -20,21 +20,36 @@ use takedown_store::Store;
 #[derive(Debug, Args)]
 pub struct NetArgs {
     /// Capture files (pcap or pcapng), read one after another.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "interface", conflicts_with = "interface")]
     files: Vec<PathBuf>,
     /// File the findings under this campaign.
     #[arg(long, value_name = "NAME")]
     campaign: Option<String>,
+    /// Capture live on this interface instead of reading files, until Ctrl-C,
+    /// --duration or --count (needs a build with `--features live`, and root or
+    /// CAP_NET_RAW).
+    #[arg(long, value_name = "IFACE")]
+    interface: Option<String>,
+    /// Stop a live capture after this many seconds.
+    #[arg(long, value_name = "SECS", requires = "interface")]
+    duration: Option<f64>,
+    /// Stop a live capture after this many packets.
+    #[arg(long, value_name = "N", requires = "interface")]
+    count: Option<u64>,
 }
 
 impl NetArgs {
     /// The captures, with no campaign: the demo's.
     pub fn files(files: Vec<PathBuf>) -> NetArgs {
-        NetArgs { files, campaign: None }
+        NetArgs { files, campaign: None, interface: None, duration: None, count: None }
     }
 }
 
 pub fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<Exit> {
+    if let Some(interface) = &args.interface {
+        // Before the store is opened: a build without capture leaves nothing behind.
+        live::available(interface)?;
+    }
     let mut store = ctx.open_store()?;
     ensure_builtin(&mut store)?;
     if let Some(name) = &args.campaign {
@@ -43,7 +58,10 @@ pub fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<Exit> {
         }
     }
     let options = Options { kill_switch_domains: kill_switch_domains(&store)? };
-    let report = analyze(&args.files, options)?;
+    let report = match &args.interface {
+        Some(interface) => live::analyze(interface, args.duration, args.count, options)?,
+        None => analyze(&args.files, options)?,
+    };
     let stored = match &args.campaign {
         Some(name) => Some(store.record_findings(name, &to_findings(name, &report), &ctx.user)?),
         None => None,
@@ -66,6 +84,63 @@ pub fn analyze(files: &[PathBuf], options: Options) -> anyhow::Result<Report> {
         analyzer.read(&name, BufReader::with_capacity(1 << 20, file))?;
     }
     Ok(analyzer.finish())
+}
+
+#[cfg(feature = "live")]
+mod live {
+    use anyhow::bail;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use takedown_net::{live, Analyzer, Options, Report};
+
+    pub fn available(_: &str) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// Captures on the interface until Ctrl-C or a limit; the verdicts come after.
+    pub fn analyze(
+        interface: &str,
+        duration: Option<f64>,
+        count: Option<u64>,
+        options: Options,
+    ) -> anyhow::Result<Report> {
+        let duration = match duration {
+            Some(s) if !(s.is_finite() && s > 0.0) => bail!("--duration {s}: give a number of seconds above 0"),
+            Some(s) => Some(Duration::from_secs_f64(s)),
+            None => None,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        // Ctrl-C (and a polite kill) ends the capture; the verdicts are still printed.
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, Arc::clone(&stop))?;
+        }
+        let mut analyzer = Analyzer::new(options);
+        let capture = live::Live::open(interface)?;
+        eprintln!("capturing on {interface} (Ctrl-C stops and prints the verdicts)");
+        capture.run(&mut analyzer, live::Limits { duration, count }, &stop)?;
+        Ok(analyzer.finish())
+    }
+}
+
+#[cfg(not(feature = "live"))]
+mod live {
+    use takedown_net::{Options, Report};
+
+    pub fn analyze(interface: &str, _: Option<f64>, _: Option<u64>, _: Options) -> anyhow::Result<Report> {
+        Err(missing(interface))
+    }
+
+    pub fn available(interface: &str) -> anyhow::Result<()> {
+        Err(missing(interface))
+    }
+
+    fn missing(interface: &str) -> anyhow::Error {
+        anyhow::anyhow!(
+            "--interface {interface}: this build reads capture files only; live capture needs a build with \
+             `--features live` (cargo build --release -p takedown-cli --features live, with libpcap-dev installed)"
+        )
+    }
 }
 
 /// The kill-switch domains among the stored indicators (the built-in pack marks
