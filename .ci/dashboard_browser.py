@@ -42,6 +42,10 @@ def main():
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         driver.set_page_load_timeout(30)
+        # A click that submits a form returns before the next page is there: every
+        # lookup waits (up to 15 s) for its element, and each step looks for one that
+        # only the next page has.
+        driver.implicitly_wait(15)
         driver.get(f"{base}/ui/")
         if "/ui/login" not in driver.current_url:
             fail(f"without a session the dashboard should ask to log in, got {driver.current_url}")
