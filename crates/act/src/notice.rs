@@ -7,6 +7,7 @@ use crate::{ActError, Retry};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use std::path::PathBuf;
+use takedown_model::{ActionKind, Subject};
 use takedown_store::Store;
 
 pub use crate::smtp::{Smtp, SmtpTls};
@@ -20,6 +21,23 @@ pub struct NoticeContext {
     pub from: String,
     /// The accounts the person connected with that were run by the group.
     pub accounts: Vec<String>,
+}
+
+/// The fake accounts a campaign's notices name: the targets of its disable-account
+/// actions, sorted, each once.
+pub fn named_accounts(store: &Store, campaign: &str) -> Result<Vec<String>, ActError> {
+    let mut out: Vec<String> = store
+        .actions(campaign)?
+        .into_iter()
+        .filter(|s| s.action.kind == ActionKind::DisableAccount)
+        .filter_map(|s| match s.action.target {
+            Subject::Account { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// The text and HTML parts of a notice.

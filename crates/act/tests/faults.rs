@@ -16,66 +16,12 @@ use takedown_act::notice::{Smtp, SmtpTls};
 use takedown_act::plan::{approve, plan, Policy};
 use takedown_act::run::{run_approved, undo, Connectors};
 use takedown_act::scim::Scim;
-use takedown_act::{ActError, Retry};
+use takedown_act::ActError;
 use takedown_model::{ActionState, Campaign, Finding, Subject, Tlp};
 use takedown_store::Store;
 
-fn peer(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            let why = format!("{var} is not set (.ci/setup.d/60-act.sh starts the peer and sets it)");
-            if std::env::var_os("TAKEDOWN_REQUIRE_PEERS").is_some() {
-                panic!("TAKEDOWN_REQUIRE_PEERS is set, but {why}");
-            }
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
-}
-
-fn quick() -> Retry {
-    Retry { attempts: 3, first_delay: Duration::from_millis(50) }
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
-}
-
-fn finding(subject: Subject, detector: &str) -> Finding {
-    Finding {
-        id: format!("sighting--{}", uuid::Uuid::new_v4()),
-        campaign: None,
-        subject,
-        indicator: None,
-        detector: detector.into(),
-        summary: format!("seen by {detector}"),
-        evidence: vec![],
-        observed_at: chrono::Utc::now(),
-        tlp: None,
-    }
-}
-
-/// A campaign with the findings' actions planned by alice and approved by bob.
-fn approved(findings: &[Finding]) -> Store {
-    let store = Store::open_in_memory().unwrap();
-    let c = Campaign {
-        id: "grouping--7".into(),
-        name: "zinc".into(),
-        actor: None,
-        description: None,
-        tlp: Tlp::Amber,
-        created: chrono::Utc::now(),
-    };
-    store.create_campaign(&c, "alice").unwrap();
-    store.record_findings("zinc", findings, "alice").unwrap();
-    let actions = plan("zinc", findings, "alice");
-    store.propose_actions("zinc", &actions, "alice").unwrap();
-    for a in &actions {
-        approve(&store, &a.id, "bob", Policy::default()).unwrap();
-    }
-    store
-}
+mod common;
+use common::{approved, finding, peer, quick, unique};
 
 fn connectors<'a>(
     directory: Option<&'a dyn takedown_act::directory::AccountDirectory>,

@@ -16,68 +16,12 @@ use takedown_act::plan::{approve, plan, Policy};
 use takedown_act::run::{run_approved, undo, Connectors};
 use takedown_act::scim::Scim;
 use takedown_act::smb::{self, Ms17010};
-use takedown_act::{ActError, Retry};
-use takedown_model::{ActionState, Campaign, Finding, Subject, Tlp};
+use takedown_act::ActError;
+use takedown_model::{ActionState, Subject};
 use takedown_store::Store;
 
-fn peer(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            let why = format!("{var} is not set (.ci/setup.d/60-act.sh starts the peer and sets it)");
-            if std::env::var_os("TAKEDOWN_REQUIRE_PEERS").is_some() {
-                panic!("TAKEDOWN_REQUIRE_PEERS is set, but {why}");
-            }
-            eprintln!("SKIPPED: {why}");
-            None
-        }
-    }
-}
-
-fn quick() -> Retry {
-    Retry { attempts: 3, first_delay: Duration::from_millis(50) }
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
-}
-
-fn campaign() -> Campaign {
-    Campaign {
-        id: "grouping--9".into(),
-        name: "zinc".into(),
-        actor: Some("ZINC".into()),
-        description: None,
-        tlp: Tlp::Amber,
-        created: chrono::Utc::now(),
-    }
-}
-
-fn store_with(findings: &[Finding]) -> Store {
-    let store = Store::open_in_memory().unwrap();
-    store.create_campaign(&campaign(), "alice").unwrap();
-    store.record_findings("zinc", findings, "alice").unwrap();
-    let actions = plan("zinc", findings, "alice");
-    store.propose_actions("zinc", &actions, "alice").unwrap();
-    for a in &actions {
-        approve(&store, &a.id, "bob", Policy::default()).unwrap();
-    }
-    store
-}
-
-fn finding(subject: Subject, detector: &str) -> Finding {
-    Finding {
-        id: format!("sighting--{}", uuid::Uuid::new_v4()),
-        campaign: None,
-        subject,
-        indicator: None,
-        detector: detector.into(),
-        summary: format!("seen by {detector}"),
-        evidence: vec![],
-        observed_at: chrono::Utc::now(),
-        tlp: None,
-    }
-}
+mod common;
+use common::{approved, campaign, finding, peer, quick, unique};
 
 fn notice_ctx() -> NoticeContext {
     NoticeContext {
@@ -109,7 +53,7 @@ fn scim_disable_verify_undo_through_the_runner() {
     let (Some(url), Some(token)) = (peer("TAKEDOWN_SCIM_URL"), peer("TAKEDOWN_SCIM_TOKEN")) else { return };
     let user = scim_user(&url, &token, &unique("fake-"));
     let store =
-        store_with(&[finding(Subject::Account { platform: Some("scim".into()), id: user.clone() }, "accounts.judged")]);
+        approved(&[finding(Subject::Account { platform: Some("scim".into()), id: user.clone() }, "accounts.judged")]);
     let scim = Scim::new(&url, Some(token.clone()), quick());
     let c = Connectors { directory: Some(&scim), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
@@ -166,7 +110,7 @@ fn scim_wrong_token_is_a_clear_error() {
 fn scim_unreachable_fails_the_action_after_retries() {
     // A port nothing listens on: bind one, then drop it.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let store = store_with(&[finding(Subject::Account { platform: None, id: "u1".into() }, "accounts.confirmed")]);
+    let store = approved(&[finding(Subject::Account { platform: None, id: "u1".into() }, "accounts.confirmed")]);
     let scim = Scim::new(&format!("http://127.0.0.1:{port}/v2"), None, quick());
     let c = Connectors { directory: Some(&scim), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
@@ -192,7 +136,7 @@ fn webhook_disable_arrives_signed_and_a_wrong_secret_is_refused() {
         return;
     };
     let good = unique("fake-wh-");
-    let store = store_with(&[finding(Subject::Account { platform: None, id: good.clone() }, "accounts.judged")]);
+    let store = approved(&[finding(Subject::Account { platform: None, id: good.clone() }, "accounts.judged")]);
     let hook = Webhook::new(&url, secret.as_bytes(), quick());
     let c = Connectors { directory: Some(&hook), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
@@ -216,7 +160,7 @@ fn webhook_disable_arrives_signed_and_a_wrong_secret_is_refused() {
     // The same request signed with another secret: the receiver refuses it and
     // runs nothing; the action fails with the receiver's answer as the reason.
     let bad = unique("fake-wh-");
-    let store = store_with(&[finding(Subject::Account { platform: None, id: bad.clone() }, "accounts.judged")]);
+    let store = approved(&[finding(Subject::Account { platform: None, id: bad.clone() }, "accounts.judged")]);
     let hook = Webhook::new(&url, b"not-the-secret", quick());
     let c = Connectors { directory: Some(&hook), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
@@ -251,7 +195,7 @@ fn smtp_notice_arrives_once_even_when_run_twice() {
     let (host, port) = smtp.rsplit_once(':').unwrap();
     let email = format!("{}@example.org", unique("person-"));
     let person = Subject::Person { id: unique("p-"), email: Some(email.clone()) };
-    let store = store_with(&[finding(person.clone(), "accounts.exposure")]);
+    let store = approved(&[finding(person.clone(), "accounts.exposure")]);
     let mailer = Smtp::new(host, port.parse().unwrap(), SmtpTls::Auto, None).unwrap();
     let c = Connectors { directory: None, mailer: Some(&mailer), vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
@@ -280,7 +224,7 @@ fn smtp_notice_arrives_once_even_when_run_twice() {
 fn notice_through(mailer: &Smtp, mailbox: &str) -> (takedown_act::run::Outcome, String, Vec<String>, Store) {
     let email = format!("{}@example.org", unique("tls-"));
     let store =
-        store_with(&[finding(Subject::Person { id: unique("p-"), email: Some(email.clone()) }, "accounts.exposure")]);
+        approved(&[finding(Subject::Person { id: unique("p-"), email: Some(email.clone()) }, "accounts.exposure")]);
     let c = Connectors { directory: None, mailer: Some(mailer), vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap().remove(0);
     std::thread::sleep(Duration::from_millis(300));
@@ -372,7 +316,7 @@ fn smtp_ca_that_is_not_pem_is_a_clear_error() {
 #[test]
 fn smtp_unreachable_is_retried_recorded_and_failed() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let store = store_with(&[finding(
+    let store = approved(&[finding(
         Subject::Person { id: "p9".into(), email: Some("p9@example.org".into()) },
         "accounts.exposure",
     )]);
@@ -408,7 +352,7 @@ fn harden_applied_verifies_only_where_smb1_is_refused() {
         let (ip, port) = hp.rsplit_once(':').unwrap();
         Subject::Endpoint { ip: ip.into(), port: Some(port.parse().unwrap()) }
     };
-    let store = store_with(&[finding(endpoint(&on), "net.smb1"), finding(endpoint(&off), "net.smb1")]);
+    let store = approved(&[finding(endpoint(&on), "net.smb1"), finding(endpoint(&off), "net.smb1")]);
     let c = Connectors { directory: None, mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     let of = |hp: &str| out.iter().find(|o| o.target.ends_with(hp)).unwrap().clone();

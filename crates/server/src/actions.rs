@@ -19,11 +19,11 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use takedown_act::directory::{AccountDirectory, DryRunDirectory};
-use takedown_act::notice::{FileOutbox, Mailer, NoticeContext};
+use takedown_act::notice::{named_accounts, FileOutbox, Mailer, NoticeContext};
 use takedown_act::plan::Policy;
 use takedown_act::run::Connectors;
 use takedown_act::Retry;
-use takedown_model::{ActionKind, Subject};
+use takedown_model::ActionKind;
 use takedown_store::{kind_str, Principal, Role, Store, StoredAction};
 
 /// What the server's runs may write to. Without an outbox, notices and account
@@ -98,22 +98,6 @@ fn not_here(kind: ActionKind, config: &ActConfig) -> Option<String> {
         )),
         _ => None,
     }
-}
-
-/// The accounts a campaign disables: what its notices name.
-fn named_accounts(store: &Store, campaign: &str) -> Result<Vec<String>, ApiError> {
-    let mut out: Vec<String> = store
-        .actions(campaign)?
-        .into_iter()
-        .filter(|s| s.action.kind == ActionKind::DisableAccount)
-        .filter_map(|s| match s.action.target {
-            Subject::Account { id, .. } => Some(id),
-            _ => None,
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
 }
 
 /// Runs `f` with the connectors this server may use.

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use takedown_act::block::{Blocked, Blocklist};
 use takedown_act::directory::{AccountDirectory, DryRunDirectory, Webhook};
-use takedown_act::notice::{FileOutbox, Mailer, NoticeContext, Smtp, SmtpTls};
+use takedown_act::notice::{named_accounts, FileOutbox, Mailer, NoticeContext, Smtp, SmtpTls};
 use takedown_act::plan::Policy;
 use takedown_act::run::{Connectors, Outcome};
 use takedown_act::scim::Scim;
@@ -298,22 +298,6 @@ pub fn build(ctx: &Context, a: &ConnectorArgs) -> anyhow::Result<Built> {
     };
     let notice = NoticeContext { organisation: a.organisation.clone(), from: a.from.clone(), accounts: Vec::new() };
     Ok(Built { directory, mailer, vault, notice, retry })
-}
-
-/// The fake accounts a campaign's plan disables: the accounts a notice names.
-fn named_accounts(store: &Store, campaign: &str) -> anyhow::Result<Vec<String>> {
-    let mut out: Vec<String> = store
-        .actions(campaign)?
-        .into_iter()
-        .filter(|s| s.action.kind == ActionKind::DisableAccount)
-        .filter_map(|s| match s.action.target {
-            Subject::Account { id, .. } => Some(id),
-            _ => None,
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
 }
 
 pub fn run(ctx: &Context, cmd: ActCommand) -> anyhow::Result<Exit> {
