@@ -21,9 +21,9 @@ use std::path::PathBuf;
 use takedown_act::directory::{AccountDirectory, DryRunDirectory};
 use takedown_act::notice::{named_accounts, FileOutbox, Mailer, NoticeContext};
 use takedown_act::plan::Policy;
-use takedown_act::run::Connectors;
-use takedown_act::Retry;
-use takedown_model::ActionKind;
+use takedown_act::run::{Connectors, Outcome};
+use takedown_act::{ActError, Retry};
+use takedown_model::{Action, ActionKind};
 use takedown_store::{kind_str, Principal, Role, Store, StoredAction};
 
 /// What the server's runs may write to. Without an outbox, notices and account
@@ -128,34 +128,29 @@ fn with_connectors<T>(
     f(&connectors)
 }
 
-pub(crate) fn run(
-    store: &Store,
-    p: &Principal,
-    config: &ActConfig,
-    name: &str,
-    id: &str,
-) -> Result<takedown_act::run::Outcome, ApiError> {
-    let s = actable(store, p, name, id)?;
-    if let Some(why) = not_here(s.action.kind, config) {
-        return Err(ApiError::NotImplemented(why));
-    }
-    let campaign = s.action.campaign.clone();
-    with_connectors(store, &campaign, config, |c| Ok(takedown_act::run::run_one(store, &s.action, &p.user, c)?))
+/// What a route does with an action it may act on: carry it out, or undo it.
+type Op = fn(&Store, &Action, &str, &Connectors<'_>) -> Result<Outcome, ActError>;
+
+fn undo_action(store: &Store, a: &Action, who: &str, c: &Connectors<'_>) -> Result<Outcome, ActError> {
+    takedown_act::run::undo(store, &a.id, who, c)
 }
 
-pub(crate) fn undo(
+/// Checks the principal may act on the action and this server has its connector,
+/// then does `op` with the server's connectors.
+fn carry_out(
     store: &Store,
     p: &Principal,
     config: &ActConfig,
     name: &str,
     id: &str,
-) -> Result<takedown_act::run::Outcome, ApiError> {
+    op: Op,
+) -> Result<Outcome, ApiError> {
     let s = actable(store, p, name, id)?;
     if let Some(why) = not_here(s.action.kind, config) {
         return Err(ApiError::NotImplemented(why));
     }
     let campaign = s.action.campaign.clone();
-    with_connectors(store, &campaign, config, |c| Ok(takedown_act::run::undo(store, &s.action.id, &p.user, c)?))
+    with_connectors(store, &campaign, config, |c| Ok(op(store, &s.action, &p.user, c)?))
 }
 
 fn action_json(s: &StoredAction) -> Value {
@@ -176,14 +171,7 @@ async fn run_route(
     headers: HeaderMap,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
-    let config = state.act.clone();
-    state
-        .with(move |store| {
-            let outcome = run(store, &p, &config, &name, &id)?;
-            Ok(Json(json!({ "outcome": outcome })))
-        })
-        .await
+    outcome_route(state, headers, name, id, takedown_act::run::run_one).await
 }
 
 async fn undo_route(
@@ -191,11 +179,21 @@ async fn undo_route(
     headers: HeaderMap,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
+    outcome_route(state, headers, name, id, undo_action).await
+}
+
+async fn outcome_route(
+    state: AppState,
+    headers: HeaderMap,
+    name: String,
+    id: String,
+    op: Op,
+) -> Result<Json<Value>, ApiError> {
     let p = principal(&state, &headers, false).await?;
     let config = state.act.clone();
     state
         .with(move |store| {
-            let outcome = undo(store, &p, &config, &name, &id)?;
+            let outcome = carry_out(store, &p, &config, &name, &id, op)?;
             Ok(Json(json!({ "outcome": outcome })))
         })
         .await
