@@ -121,6 +121,79 @@ pub fn build(counts: &[u32], edges: &[(Node, Node)]) -> (Vec<u64>, Vec<Node>) {
     (offsets, targets)
 }
 
+/// Locality order: `new_of[old]` for a graph already in degree order. The first `hubs`
+/// accounts keep their numbers; then accounts are numbered breadth-first, taking the
+/// rows in the new order, starting from the hubs (and from the next account in degree
+/// order when a component is exhausted). The friends a hub gathers from then sit at
+/// consecutive numbers instead of being spread over the whole value array.
+pub fn cluster_order(offsets: &[u64], targets: &[Node], hubs: usize) -> Vec<Node> {
+    let n = offsets.len() - 1;
+    const NONE: Node = Node::MAX;
+    let mut new_of = vec![NONE; n];
+    let mut order: Vec<Node> = Vec::with_capacity(n);
+    for (v, new) in new_of.iter_mut().enumerate().take(hubs) {
+        *new = v as Node;
+        order.push(v as Node);
+    }
+    let mut head = 0;
+    let mut next_seed = 0;
+    while order.len() < n {
+        if head == order.len() {
+            while new_of[next_seed] != NONE {
+                next_seed += 1;
+            }
+            new_of[next_seed] = order.len() as Node;
+            order.push(next_seed as Node);
+        }
+        let u = order[head] as usize;
+        head += 1;
+        for &w in &targets[offsets[u] as usize..offsets[u + 1] as usize] {
+            if new_of[w as usize] == NONE {
+                new_of[w as usize] = order.len() as Node;
+                order.push(w);
+            }
+        }
+    }
+    new_of
+}
+
+/// The CSR with account `v` renumbered `new_of[v]`, rows sorted again.
+pub fn relabel(offsets: &[u64], targets: &[Node], new_of: &[Node]) -> (Vec<u64>, Vec<Node>) {
+    let n = offsets.len() - 1;
+    let mut old_of = vec![0 as Node; n];
+    for (old, &new) in new_of.iter().enumerate() {
+        old_of[new as usize] = old as Node;
+    }
+    let mut out_offsets = vec![0u64; n + 1];
+    for (r, &old) in old_of.iter().enumerate() {
+        let old = old as usize;
+        out_offsets[r + 1] = out_offsets[r] + (offsets[old + 1] - offsets[old]);
+    }
+    let mut out = vec![0 as Node; targets.len()];
+    let blocks = blocks(&out_offsets, BLOCK_ENTRIES);
+    let mut pieces: Vec<(Range<usize>, &mut [Node])> = Vec::with_capacity(blocks.len());
+    let mut rest: &mut [Node] = &mut out;
+    for b in &blocks {
+        let len = (out_offsets[b.end] - out_offsets[b.start]) as usize;
+        let (piece, tail) = rest.split_at_mut(len);
+        pieces.push((b.clone(), piece));
+        rest = tail;
+    }
+    pieces.into_par_iter().for_each(|(rows, piece)| {
+        let base = out_offsets[rows.start] as usize;
+        for r in rows {
+            let old = old_of[r] as usize;
+            let dst = &mut piece[out_offsets[r] as usize - base..out_offsets[r + 1] as usize - base];
+            let src = &targets[offsets[old] as usize..offsets[old + 1] as usize];
+            for (d, &s) in dst.iter_mut().zip(src) {
+                *d = new_of[s as usize];
+            }
+            dst.sort_unstable();
+        }
+    });
+    (out_offsets, out)
+}
+
 /// Ranges of rows holding about `per_block` entries each (a row longer than that is a
 /// block of its own). Fixed by the graph alone, so work split this way and results
 /// combined in block order do not depend on the number of threads.
