@@ -116,20 +116,6 @@ impl Graph {
         Graph { ids: Ids::Numbered { label, node_of }, offsets, targets, times: None, sent: None }
     }
 
-    /// The same numbered graph renumbered for locality ([`crate::csr::cluster_order`]),
-    /// keeping the first `hubs` accounts of the degree order.
-    pub fn clustered(self, hubs: usize) -> Graph {
-        let Ids::Numbered { label, node_of } = self.ids else { return self };
-        let new_of = crate::csr::cluster_order(&self.offsets, &self.targets, hubs);
-        let (offsets, targets) = crate::csr::relabel(&self.offsets, &self.targets, &new_of);
-        let mut new_label = vec![0u32; label.len()];
-        for (old, &l) in label.iter().enumerate() {
-            new_label[new_of[old] as usize] = l;
-        }
-        let node_of = node_of.iter().map(|&v| new_of[v as usize]).collect();
-        Graph { ids: Ids::Numbered { label: new_label, node_of }, offsets, targets, times: None, sent: None }
-    }
-
     fn build(raw: Vec<RawEdge>, report: &mut LoadReport, path: &Path) -> Result<Graph> {
         let mut index: HashMap<String, Node> = HashMap::new();
         let mut ids: Vec<String> = Vec::new();
