@@ -21,6 +21,8 @@ pub enum Error {
     SeedInBoth { id: String },
     #[error("no {which} seeds are in the graph; check that the seed file uses the same ids as the edge file")]
     NoSeeds { which: &'static str },
+    #[error("{path}: {count} account(s) of the graph have no score, {first:?} first; give the scores `takedown accounts rank` wrote for the same edge file")]
+    MissingScores { path: PathBuf, count: usize, first: String },
     #[error("unknown method {0:?}; use one of: sybilrank, sybilscar, triad")]
     UnknownMethod(String),
 }

@@ -31,6 +31,7 @@ pub mod evidence;
 pub mod exposure;
 mod graph;
 mod propagation;
+pub mod scores;
 mod seeds;
 pub mod sybilrank;
 pub mod sybilscar;

@@ -150,6 +150,37 @@ fn exposure_lists_real_people_most_exposed_first() {
 }
 
 #[test]
+fn exposure_orders_by_strength_with_scores() {
+    // f1..f3 confirmed fake; m a fake they missed, with three fake friends, scored just
+    // under them; alice clearly real with one fake friend.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let edges = write(dir.path(), "e.txt", b"f1 m\nf2 m\nf3 m\nf1 alice\nalice bob\nbob carol\n");
+    let fake = write(dir.path(), "fake.txt", b"f1 f2 f3\n");
+    let base = ["accounts", "exposure", "--edges", &edges, "--fake", &fake, "--output-format", "json"];
+    let by_count = json(&takedown(&db, &base).stdout);
+    assert_eq!(by_count["order"], "count");
+    assert_eq!(by_count["exposed"][0]["id"], "m");
+    let scores = write(dir.path(), "s.txt", b"f1 0.9\nf2 0.9\nf3 0.9\nm 0.8\nalice 0.1\nbob 0.05\ncarol 0\n");
+    let r = takedown(&db, &[&base[..], &["--scores", &scores]].concat());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["order"], "strength");
+    let ids: Vec<&str> = v["exposed"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["alice", "m"]);
+    assert!(v["exposed"][0]["strength"].as_f64().unwrap() > v["exposed"][1]["strength"].as_f64().unwrap());
+    // Scores of another graph: an error naming an unscored account, exit 2.
+    let partial = write(dir.path(), "p.txt", b"f1 0.9\nm 0.8\n");
+    let r = takedown(&db, &[&base[..], &["--scores", &partial]].concat());
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("have no score"), "{}", r.stderr);
+    let bad = write(dir.path(), "b.txt", b"f1 high\n");
+    let r = takedown(&db, &[&base[..], &["--scores", &bad]].concat());
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("b.txt:1"), "{}", r.stderr);
+}
+
+#[test]
 fn bad_input_is_explained() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");

@@ -61,6 +61,11 @@ pub struct ExposureArgs {
     /// Confirmed fake account ids.
     #[arg(long, value_name = "FILE")]
     fake: PathBuf,
+    /// Scores from `accounts rank` on the same edge file: order by the strength of each
+    /// person's ties (how surely they are real, times how surely their fake friends are
+    /// fake) instead of by their number of fake friends.
+    #[arg(long, value_name = "FILE")]
+    scores: Option<PathBuf>,
     /// File each exposed person as a finding under this campaign.
     #[arg(long, value_name = "NAME")]
     campaign: Option<String>,
@@ -285,11 +290,19 @@ fn exposure_cmd(ctx: &Context, a: ExposureArgs) -> anyhow::Result<Exit> {
     if seeds.fake.is_empty() {
         return Err(takedown_accounts::Error::NoSeeds { which: "fake" }.into());
     }
+    let scores = a.scores.as_deref().map(|p| takedown_accounts::scores::read_scores(&g, p)).transpose()?;
+    if let (Some(s), Some(p)) = (&scores, &a.scores) {
+        warn_missing("scored", p, &s.unknown);
+    }
     let mut fake = vec![false; g.node_count()];
     for &f in &seeds.fake {
         fake[f as usize] = true;
     }
-    let list = exposure::exposed(&g, &fake);
+    let list = match &scores {
+        Some(s) => exposure::exposed_ranked(&g, &fake, &s.scores),
+        None => exposure::exposed(&g, &fake),
+    };
+    let order = if scores.is_some() { "strength" } else { "count" };
     let mut stored = None;
     if let (Some(store), Some(name)) = (&store, &a.campaign) {
         stored = Some(store.record_findings(name, &exposure_findings(name, &list), &ctx.user)?);
@@ -297,16 +310,19 @@ fn exposure_cmd(ctx: &Context, a: ExposureArgs) -> anyhow::Result<Exit> {
     if ctx.format != OutputFormat::Text {
         print_json(
             ctx.format,
-            &serde_json::json!({ "exposed": list, "fakes": seeds.fake.len(), "missing": seeds.missing_fake, "stored": stored }),
+            &serde_json::json!({ "exposed": list, "order": order, "fakes": seeds.fake.len(), "missing": seeds.missing_fake, "stored": stored }),
         )?;
     } else {
         outln!(
-            "{} people connected to {} confirmed fake account(s), most exposed first:",
+            "{} people connected to {} confirmed fake account(s), most exposed first (by {order}):",
             list.len(),
             seeds.fake.len()
         );
         for e in &list {
-            let when = e.first_contact.map(|t| format!(", first contact {t}")).unwrap_or_default();
+            let mut when = e.first_contact.map(|t| format!(", first contact {t}")).unwrap_or_default();
+            if let Some(s) = e.strength {
+                when.push_str(&format!(", strength {s:.3}"));
+            }
             outln!(
                 "  {}  {} fake friend(s) of {} ({:.0} %){when}: {}",
                 e.id,
