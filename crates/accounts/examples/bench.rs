@@ -10,6 +10,7 @@
 #[path = "support/rmat.rs"]
 mod rmat;
 
+use rayon::prelude::*;
 use rmat::{cpu_seconds, rmat};
 use std::time::Instant;
 use takedown_accounts::eval::Rng;
@@ -51,6 +52,19 @@ fn main() {
         (g.entries() * 4) as f64 / e as f64,
         (g.adjacency_bytes() - g.entries() * 4) as f64 / g.node_count() as f64,
     );
+    // Where the reads of a propagation step go: accounts are numbered by decreasing
+    // degree, so the share of adjacency entries whose neighbour is among the first k
+    // accounts says how much of the value array a step mostly reads (4k bytes in f32).
+    let with_friends = (0..g.node_count() as Node).filter(|&v| g.degree(v) > 0).count();
+    let shares: Vec<String> = [1usize << 16, 1 << 18, 1 << 20, 1 << 22]
+        .iter()
+        .filter(|&&k| k < with_friends)
+        .map(|&k| {
+            let hot = g.targets().par_iter().filter(|&&u| (u as usize) < k).count();
+            format!("{:.3} to the first {k} ({} KiB)", hot as f64 / g.entries() as f64, k * 4 / 1024)
+        })
+        .collect();
+    println!("{with_friends} accounts with friends; share of entries: {}", shares.join(", "));
     let pick = |off: u64| -> Vec<Node> {
         let mut r = Rng::new(7 + off);
         let mut v: Vec<Node> = (0..100).map(|_| r.below(g.node_count() as u64) as Node).collect();

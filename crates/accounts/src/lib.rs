@@ -36,6 +36,7 @@ mod seeds;
 pub mod sybilrank;
 pub mod sybilscar;
 pub mod triad;
+mod values;
 
 pub use error::{Error, Result};
 pub use graph::{Graph, LoadReport, Node};

@@ -6,6 +6,7 @@
 use crate::graph::Graph;
 use crate::propagation::{inverses, Steps};
 use crate::seeds::Seeds;
+use crate::values::ValueArray;
 use rayon::prelude::*;
 
 /// Degree-normalised trust after `iterations` steps (the paper: ⌈log₂ n⌉).
@@ -26,12 +27,13 @@ pub fn trust(graph: &Graph, sources: &[u32], iterations: usize) -> Vec<f32> {
         s[v as usize] = (each * inv[v as usize] as f64) as f32;
     }
     let steps = Steps::new(graph);
-    let mut next = vec![0.0f32; n];
+    let mut s = ValueArray::from_slice(&s);
+    let mut next = ValueArray::zeroed(n);
     for _ in 0..iterations {
         steps.step(&s, &mut next, None, |v, sum| inv[v] * sum);
         std::mem::swap(&mut s, &mut next);
     }
-    s
+    s.to_vec()
 }
 
 pub fn iterations_for(n: usize) -> usize {

@@ -12,6 +12,7 @@
 use crate::graph::Graph;
 use crate::propagation::{inverses, Steps};
 use crate::seeds::Seeds;
+use crate::values::ValueArray;
 use rayon::prelude::*;
 
 pub const THETA: f32 = 0.4;
@@ -47,8 +48,8 @@ pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -
         ),
     };
     let steps = Steps::new(graph);
-    let mut p = prior.clone();
-    let mut next = vec![0.0f32; n];
+    let mut p = ValueArray::from_slice(&prior);
+    let mut next = ValueArray::zeroed(n);
     let mut rounds = 0;
     for _ in 0..MAX_ROUNDS {
         rounds += 1;
@@ -65,7 +66,7 @@ pub fn propagate_rounds(graph: &Graph, seeds: &Seeds, weights: Option<&[f32]>) -
             break;
         }
     }
-    (p, rounds)
+    (p.to_vec(), rounds)
 }
 
 /// Scores, higher = more likely fake: the posterior probability of being fake.
