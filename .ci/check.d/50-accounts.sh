@@ -34,3 +34,20 @@ code=$?
 set -e
 test "$code" -eq 1
 python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["exposed"] and v["exposed"][0]["fakes"]; print(len(v["exposed"]), "exposed")' "$WORK/accounts-exposure.json"
+
+step "accounts exposure --scores: the same list ordered by strength from rank's scores"
+set +e
+"$BIN" --output-format json accounts exposure --edges "$GRAPHS/sybil-facebook/graph.txt" \
+    --fake "$WORK/accounts-all-fake.txt" --scores "$WORK/accounts-scores.txt" >"$WORK/accounts-exposure-ranked.json"
+code=$?
+set -e
+test "$code" -eq 1
+python3 - "$WORK/accounts-exposure.json" "$WORK/accounts-exposure-ranked.json" <<'PY'
+import json, sys
+by_count, ranked = (json.load(open(p)) for p in sys.argv[1:3])
+assert ranked["order"] == "strength", ranked["order"]
+s = [e["strength"] for e in ranked["exposed"]]
+assert s == sorted(s, reverse=True), "strongest first"
+assert sorted(e["id"] for e in ranked["exposed"]) == sorted(e["id"] for e in by_count["exposed"]), "same people"
+print(len(s), "exposed, strongest", ranked["exposed"][0]["id"], round(s[0], 3))
+PY
