@@ -64,11 +64,28 @@ struct Hashes {
     sha256: Option<String>,
 }
 
+/// The kinds asked for, side by side over blocks of the data: each block is read
+/// from memory once and hashed while it is in the core's cache.
 fn hashes(data: &[u8], kinds: HashKinds) -> Hashes {
+    const BLOCK: usize = 64 << 10;
+    let mut md5 = kinds.md5.then(Md5::new);
+    let mut sha1 = kinds.sha1.then(Sha1::new);
+    let mut sha256 = kinds.sha256.then(Sha256::new);
+    for block in data.chunks(BLOCK) {
+        if let Some(h) = &mut md5 {
+            h.update(block);
+        }
+        if let Some(h) = &mut sha1 {
+            h.update(block);
+        }
+        if let Some(h) = &mut sha256 {
+            h.update(block);
+        }
+    }
     Hashes {
-        md5: kinds.md5.then(|| hex::encode(Md5::digest(data))),
-        sha1: kinds.sha1.then(|| hex::encode(Sha1::digest(data))),
-        sha256: kinds.sha256.then(|| hex::encode(Sha256::digest(data))),
+        md5: md5.map(|h| hex::encode(h.finalize())),
+        sha1: sha1.map(|h| hex::encode(h.finalize())),
+        sha256: sha256.map(|h| hex::encode(h.finalize())),
     }
 }
 
