@@ -9,7 +9,9 @@
 //! pages; no difference at 8 MiB. Linux gives a program 2 MiB pages when
 //! transparent huge pages are `always`, or `madvise` (Debian's default) and the program
 //! asks for them, as done here on an anonymous mapping; elsewhere, or when the mapping
-//! fails, the array is an ordinary vector.
+//! fails, the array is an ordinary vector. A process that has turned huge pages off
+//! (`prctl(PR_SET_THP_DISABLE)`, as the `takedown` binary's allocator does) gets
+//! ordinary pages too.
 
 use std::ops::{Deref, DerefMut};
 
