@@ -135,14 +135,19 @@ impl Store {
     }
 
     /// Adds `org` to a campaign's sharing group: it then sees the campaign's AMBER.
-    pub fn share_campaign(&self, campaign: &str, org: &str, who: &str) -> Result<(), StoreError> {
+    /// Returns whether it was not in the group already.
+    pub fn share_campaign(&self, campaign: &str, org: &str, who: &str) -> Result<bool, StoreError> {
         let id = self.campaign_id(campaign)?;
         self.require_org(org)?;
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute("INSERT OR IGNORE INTO campaign_shares (campaign_id, org) VALUES (?1, ?2)", params![id, org])?;
-        audit::append(&tx, who, "campaign.share", campaign, &serde_json::json!({ "org": org }).to_string())?;
+        let n =
+            tx.execute("INSERT OR IGNORE INTO campaign_shares (campaign_id, org) VALUES (?1, ?2)", params![id, org])?;
+        // Sharing again changes nothing, so the audit trail records nothing.
+        if n > 0 {
+            audit::append(&tx, who, "campaign.share", campaign, &serde_json::json!({ "org": org }).to_string())?;
+        }
         tx.commit()?;
-        Ok(())
+        Ok(n > 0)
     }
 
     /// Takes `org` out of a campaign's sharing group; returns whether it was in it.
@@ -190,5 +195,37 @@ impl Store {
             .query_row("SELECT id FROM campaigns WHERE name = ?1", [name], |r| r.get(0))
             .optional()?
             .ok_or_else(|| StoreError::NoCampaign(name.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use takedown_model::Campaign;
+
+    #[test]
+    fn sharing_again_or_removing_twice_changes_nothing_and_is_not_audited() {
+        let store = Store::open_in_memory().unwrap();
+        store.add_org("msft", Tlp::Green, "t").unwrap();
+        store.add_org("fb", Tlp::Green, "t").unwrap();
+        let campaign = Campaign {
+            id: "grouping--22222222-0000-4000-8000-000000000000".into(),
+            name: "zinc".into(),
+            actor: None,
+            description: None,
+            tlp: Tlp::Amber,
+            created: chrono::Utc::now(),
+        };
+        store.create_campaign(&campaign, "t").unwrap();
+        let shares = || store.audit_events().unwrap().iter().filter(|e| e.verb.starts_with("campaign.")).count();
+        let before = shares();
+        assert!(store.share_campaign("zinc", "fb", "ana").unwrap());
+        assert!(!store.share_campaign("zinc", "fb", "ana").unwrap());
+        assert_eq!(store.campaign_group(&campaign.id).unwrap(), ["fb"]);
+        assert_eq!(shares(), before + 1);
+        assert!(store.unshare_campaign("zinc", "fb", "ana").unwrap());
+        assert!(!store.unshare_campaign("zinc", "fb", "ana").unwrap());
+        assert_eq!(shares(), before + 2);
     }
 }

@@ -131,9 +131,7 @@ fn share(ctx: &Context, store: &takedown_store::Store, name: &str, with: &str, r
     let changed = if remove {
         store.unshare_campaign(name, with, &ctx.user)?
     } else {
-        let before = store.campaign_group(&campaign.id)?.iter().any(|o| o == with);
-        store.share_campaign(name, with, &ctx.user)?;
-        !before
+        store.share_campaign(name, with, &ctx.user)?
     };
     let group = store.campaign_group(&campaign.id)?;
     match ctx.format {
