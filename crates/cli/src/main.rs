@@ -27,7 +27,8 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     output_format: OutputFormat,
 
-    /// Who is acting, for the audit trail. Default: $TAKEDOWN_USER, else $USER.
+    /// Who is acting, for the audit trail. Default: $TAKEDOWN_USER, else $USER, else the
+    /// account the process runs as.
     #[arg(long, global = true, value_name = "NAME")]
     user: Option<String>,
 
@@ -102,6 +103,7 @@ fn main() -> ExitCode {
         .user
         .or_else(|| std::env::var("TAKEDOWN_USER").ok())
         .or_else(|| std::env::var("USER").ok())
+        .or_else(login_name)
         .unwrap_or_else(|| "unknown".into());
     let ctx = Context {
         db: cli.db.unwrap_or_else(|| PathBuf::from(takedown_store::DEFAULT_DB)),
@@ -124,4 +126,13 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     output::finish(result)
+}
+
+/// The account this process runs as, for the audit trail when neither `--user` nor the
+/// environment names one (services and CI jobs often run without `$USER`).
+fn login_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the process's effective user.
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    takedown_sweep::user_name(uid)
 }

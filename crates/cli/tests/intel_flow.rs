@@ -174,3 +174,31 @@ fn a_campaign_exports_its_group_and_nothing_else() {
     let r = takedown(&db, &["--output-format", "json", "campaign", "list"]);
     assert_eq!(json(&r.stdout)[0]["name"], "wannacry-2017");
 }
+
+#[test]
+fn without_a_user_named_the_audit_trail_names_the_account_the_process_runs_as() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_takedown"))
+        .arg("--db")
+        .arg(&db)
+        .args(["campaign", "create", "zinc"])
+        .env_remove("TAKEDOWN_USER")
+        .env_remove("USER")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let uid = std::fs::metadata("/proc/self").unwrap().uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let Some(me) = passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.get(2) == Some(&uid.to_string().as_str())).then(|| f[0].to_string())
+    }) else {
+        return common::skip(&format!("uid {uid} has no line in /etc/passwd"));
+    };
+    let r = takedown(&db, &["--output-format", "json", "audit", "list"]);
+    let events = json(&r.stdout);
+    let create = events.as_array().unwrap().iter().find(|e| e["verb"] == "campaign.create").unwrap().clone();
+    assert_eq!(create["actor"], me.as_str(), "{}", r.stdout);
+}

@@ -303,7 +303,7 @@ impl<'r> FileScanner<'r> {
 }
 
 /// The name of user `uid` from `/etc/passwd`, as Loki's `owner` gives it.
-fn user_name(uid: u32) -> Option<String> {
+pub fn user_name(uid: u32) -> Option<String> {
     let text = std::fs::read_to_string("/etc/passwd").ok()?;
     text.lines().find_map(|line| {
         let mut fields = line.split(':');
