@@ -190,11 +190,7 @@ fn without_a_user_named_the_audit_trail_names_the_account_the_process_runs_as() 
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let uid = std::fs::metadata("/proc/self").unwrap().uid();
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
-    let Some(me) = passwd.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        (f.get(2) == Some(&uid.to_string().as_str())).then(|| f[0].to_string())
-    }) else {
+    let Some(me) = takedown_sweep::user_name(uid) else {
         return common::skip(&format!("uid {uid} has no line in /etc/passwd"));
     };
     let r = takedown(&db, &["--output-format", "json", "audit", "list"]);

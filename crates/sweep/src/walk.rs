@@ -382,10 +382,13 @@ fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Read_>
     // the read that finds the end. A file that says it is empty may still have
     // content (some pseudo-files do); it is read to its end, one byte past the limit
     // telling that it is too large.
-    let limit = if meta.len() == 0 { max + 1 } else { meta.len() };
-    if meta.len() > 0 {
-        buf.reserve(usize::try_from(meta.len()).unwrap_or(0));
-    }
+    let limit = match meta.len() {
+        0 => max + 1,
+        len => {
+            buf.reserve(usize::try_from(len).unwrap_or(0));
+            len
+        }
+    };
     (&mut file).take(limit).read_to_end(buf)?;
     if buf.len() as u64 > max {
         buf.truncate(64);
