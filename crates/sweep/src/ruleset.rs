@@ -169,7 +169,7 @@ fn compile_or_load(sources: &[(String, PathBuf, String)], cache: Option<&Path>) 
     // The compiler's version and settings are part of what was compiled (yara-x is
     // pinned in the workspace; a cache from another version fails to load and is
     // compiled again).
-    key.update(concat!("takedown ", env!("CARGO_PKG_VERSION"), " yara-x 1.22.1 relaxed loki-externals\0"));
+    key.update(concat!("takedown ", env!("CARGO_PKG_VERSION"), " yara-x 1.22.1 relaxed loki-externals native-code\0"));
     for (namespace, origin, text) in sources {
         for part in [namespace.as_bytes(), origin.as_os_str().as_encoded_bytes(), text.as_bytes()] {
             key.update((part.len() as u64).to_le_bytes());
@@ -177,7 +177,7 @@ fn compile_or_load(sources: &[(String, PathBuf, String)], cache: Option<&Path>) 
         }
     }
     let file = cache.map(|dir| dir.join(format!("rules-{}.yarc", &hex::encode(key.finalize())[..32])));
-    if let Some(file) = &file {
+    if let Some(file) = file.as_ref().filter(|f| trusted(f)) {
         if let Ok(bytes) = std::fs::read(file) {
             match yara_x::Rules::deserialize(bytes) {
                 Ok(rules) => return Ok(rules),
@@ -202,11 +202,38 @@ fn compile_or_load(sources: &[(String, PathBuf, String)], cache: Option<&Path>) 
 /// Cached rule sets kept besides the newest: enough for a few rule sets in turn.
 const CACHED_SETS: usize = 4;
 
-fn store_cache(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Whether a cached rule set may be loaded. It holds machine code that runs as
+/// is (the rules compiled to native code, so that a sweep starts without compiling
+/// them again), so it is loaded only when nobody but the user running the sweep
+/// could have written it: a regular file in a directory, both owned by this user
+/// and writable by no one else. Anything else is compiled from the sources again.
+fn trusted(file: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the process's effective user.
+    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else { return false };
+    let private = |m: &std::fs::Metadata| m.uid() == me && m.mode() & 0o022 == 0;
     let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    let (Ok(f), Ok(d)) = (file.symlink_metadata(), dir.symlink_metadata()) else { return false };
+    let ok = f.is_file() && d.is_dir() && private(&f) && private(&d);
+    if !ok {
+        tracing::warn!(
+            "{}: not loaded, it or its directory is not the sweeping user's alone; compiling again",
+            file.display()
+        );
+    }
+    ok
+}
+
+fn store_cache(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     let part = file.with_extension("yarc.part");
-    std::fs::write(&part, bytes)?;
+    let _ = std::fs::remove_file(&part);
+    let mut out = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&part)?;
+    out.write_all(bytes)?;
+    drop(out);
     std::fs::rename(&part, file)?;
     let mut old: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
@@ -316,5 +343,55 @@ impl Ruleset {
                 (!cancelled).then(|| (p.pattern.as_str(), &self.sources[p.source]))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn build(cache: &Path) -> Ruleset {
+        let mut b = RulesetBuilder::new();
+        b.cache_dir(Some(cache.to_path_buf()));
+        let source = Source { indicator: None, name: "t.yar".into() };
+        b.add_yara(Path::new("t.yar"), "rule planted { strings: $a = \"takedown-cache-test\" condition: $a }", source)
+            .unwrap();
+        b.build().unwrap()
+    }
+
+    fn matches(r: &Ruleset) -> usize {
+        let mut scanner = yara_x::Scanner::new(&r.rules);
+        scanner.scan(b"xx takedown-cache-test xx").unwrap().matching_rules().len()
+    }
+
+    #[test]
+    fn cached_rules_are_private_and_load_only_when_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        assert_eq!(matches(&build(&cache)), 1);
+        let file = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+        let mode = |p: &Path| p.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&cache), mode(&file)), (0o700, 0o600));
+        assert!(trusted(&file));
+        // Loaded from the cache, the rules still match.
+        assert_eq!(matches(&build(&cache)), 1);
+
+        // Writable by others: refused, compiled again, and written back private.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(!trusted(&file));
+        assert_eq!(matches(&build(&cache)), 1);
+        assert_eq!(mode(&file), 0o600);
+        assert!(trusted(&file));
+
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(!trusted(&file));
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+        // A link is not followed, wherever it points.
+        let link = cache.join("rules-link.yarc");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(!trusted(&link));
     }
 }
