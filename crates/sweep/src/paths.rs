@@ -50,9 +50,16 @@ pub struct PathMatcher {
     prefilter: Option<AhoCorasick>,
     /// For each prefilter literal, the pattern it belongs to.
     literal_owner: Vec<usize>,
-    /// Patterns without literals, and their indexes in `patterns`.
-    fallback: RegexSet,
-    fallback_ids: Vec<usize>,
+    /// Patterns without literals, and their indexes in `patterns`: those written
+    /// for Windows paths, then those written with `/`.
+    fallback: [Fallback; 2],
+}
+
+/// Patterns without a usable literal, run together on every path in their form.
+#[derive(Debug)]
+struct Fallback {
+    set: RegexSet,
+    ids: Vec<usize>,
 }
 
 impl PathMatcher {
@@ -61,25 +68,31 @@ impl PathMatcher {
         let mut compiled = Vec::with_capacity(patterns.len());
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut literal_owner = Vec::new();
-        let mut fallback = Vec::new();
-        let mut fallback_ids = Vec::new();
+        // Windows form first, as in `PathMatcher::fallback`.
+        let mut fallback: [(Vec<&str>, Vec<usize>); 2] = Default::default();
         for (i, p) in patterns.iter().enumerate() {
             regex_syntax::ParserBuilder::new()
                 .case_insensitive(true)
                 .build()
                 .parse(p)
                 .map_err(|e| (p.to_string(), e.to_string()))?;
-            compiled.push(Compiled { pattern: p.to_string(), regex: OnceLock::new(), windows_form: !p.contains('/') });
+            let windows_form = !p.contains('/');
+            compiled.push(Compiled { pattern: p.to_string(), regex: OnceLock::new(), windows_form });
             match required_literals(p) {
                 Some(lits) => {
-                    for l in lits {
+                    for mut l in lits {
+                        // The prefilter reads the path in Windows form only: a literal
+                        // found in a path is found, at the same place, in that path
+                        // with every `/` written as `\`.
+                        l.iter_mut().filter(|b| **b == b'/').for_each(|b| *b = b'\\');
                         literals.push(l);
                         literal_owner.push(i);
                     }
                 }
                 None => {
-                    fallback.push(*p);
-                    fallback_ids.push(i);
+                    let (set, ids) = &mut fallback[usize::from(!windows_form)];
+                    set.push(*p);
+                    ids.push(i);
                 }
             }
         }
@@ -94,11 +107,14 @@ impl PathMatcher {
                     .map_err(|e| ("(all patterns)".to_string(), e.to_string()))?,
             )
         };
-        let fallback = RegexSetBuilder::new(&fallback)
-            .case_insensitive(true)
-            .build()
-            .map_err(|e| ("(patterns without literals)".to_string(), e.to_string()))?;
-        Ok(PathMatcher { patterns: compiled, prefilter, literal_owner, fallback, fallback_ids })
+        let [windows, slash] = fallback.map(|(set, ids)| {
+            RegexSetBuilder::new(&set)
+                .case_insensitive(true)
+                .build()
+                .map(|set| Fallback { set, ids })
+                .map_err(|e| ("(patterns without literals)".to_string(), e.to_string()))
+        });
+        Ok(PathMatcher { patterns: compiled, prefilter, literal_owner, fallback: [windows?, slash?] })
     }
 
     /// Indexes of the patterns that match `path`, ascending.
@@ -110,24 +126,22 @@ impl PathMatcher {
         let form = |i: usize| if self.patterns[i].windows_form { windows.as_str() } else { path };
         let mut candidates: Vec<usize> = Vec::new();
         if let Some(ac) = &self.prefilter {
-            // Literals are searched for in both forms: a candidate is only a
-            // candidate, its own regex decides on its own form.
-            for text in [path, windows.as_str()] {
-                candidates.extend(ac.find_overlapping_iter(text).map(|m| self.literal_owner[m.pattern().as_usize()]));
-            }
+            candidates
+                .extend(ac.find_overlapping_iter(windows.as_str()).map(|m| self.literal_owner[m.pattern().as_usize()]));
         }
         candidates.sort_unstable();
         candidates.dedup();
         let mut out: Vec<usize> = candidates.into_iter().filter(|&i| self.patterns[i].is_match(form(i))).collect();
-        if !self.fallback_ids.is_empty() {
-            for text in [path, windows.as_str()] {
-                for j in self.fallback.matches(text).into_iter() {
-                    let i = self.fallback_ids[j];
-                    if form(i) == text || self.patterns[i].is_match(form(i)) {
-                        out.push(i);
-                    }
-                }
+        let mut more = false;
+        for (fallback, text) in self.fallback.iter().zip([windows.as_str(), path]) {
+            // Most paths match none of them: one plain search says so, and only a
+            // path that matches one pays for finding which.
+            if !fallback.ids.is_empty() && fallback.set.is_match(text) {
+                out.extend(fallback.set.matches(text).into_iter().map(|j| fallback.ids[j]));
+                more = true;
             }
+        }
+        if more {
             out.sort_unstable();
             out.dedup();
         }
@@ -161,6 +175,17 @@ mod tests {
         assert_eq!(m.matches("/home/x/c.WNRY"), [2]);
         assert!(m.matches("/home/x/tasksche.exe").is_empty());
         assert!(m.matches("/usr/share/doc/readme").is_empty());
+    }
+
+    #[test]
+    fn patterns_without_literals_run_on_their_own_form() {
+        let m = PathMatcher::new(&[r".*\\x[0-9]\.exe$", r".*/\.x[0-9]$"]).unwrap();
+        assert!(m.fallback.iter().all(|f| f.ids.len() == 1));
+        assert_eq!(m.matches("/mnt/c/x1.exe"), [0]);
+        assert_eq!(m.matches(r"C:\x1.exe"), [0]);
+        assert_eq!(m.matches("/home/a/.x1"), [1]);
+        // A pattern written with `/` reads the path as it is.
+        assert!(m.matches(r"C:\home\.x1").is_empty());
     }
 
     #[test]
