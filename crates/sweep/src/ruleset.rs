@@ -148,8 +148,21 @@ impl RulesetBuilder {
             message,
         })?;
         let rules = compile_or_load(&self.yara_sources, self.cache.as_deref())?;
+        let (context, content): (Vec<_>, Vec<_>) =
+            self.yara_sources.into_iter().partition(|(_, _, text)| reads_externals(text));
+        // Byte-identical files are checked once by the rules that read the bytes
+        // alone; the rules that read the file's name, path or owner run again on
+        // each copy, from a second, smaller compiled set. When every rule file
+        // reads them, there is nothing to save.
+        let duplicates = if content.is_empty() && !context.is_empty() {
+            None
+        } else {
+            let rules = if context.is_empty() { None } else { Some(compile_or_load(&context, self.cache.as_deref())?) };
+            Some(ContextRules { rules, namespaces: context.into_iter().map(|(namespace, _, _)| namespace).collect() })
+        };
         Ok(Ruleset {
             rules,
+            duplicates,
             yara_files: self.yara_files,
             sources: self.sources,
             hashes: self.hashes,
@@ -199,8 +212,9 @@ fn compile_or_load(sources: &[(String, PathBuf, String)], cache: Option<&Path>) 
     Ok(rules)
 }
 
-/// Cached rule sets kept besides the newest: enough for a few rule sets in turn.
-const CACHED_SETS: usize = 4;
+/// Cached rule sets kept besides the newest: enough for a few rule sets in turn,
+/// each cached as two files (all its rules, and those that read the externals).
+const CACHED_SETS: usize = 8;
 
 /// Whether a cached rule set may be loaded. It holds machine code that runs as
 /// is (the rules compiled to native code, so that a sweep starts without compiling
@@ -275,9 +289,31 @@ fn add_source(compiler: &mut yara_x::Compiler<'_>, path: &Path, text: &str) -> R
     })
 }
 
+/// Whether a rule file may read one of the per-file externals (or includes another
+/// file, which might): whether the word appears anywhere in it, comments and
+/// strings included. This errs towards yes, and a file wrongly counted among the
+/// readers only runs again on each copy of a file, as every rule did before.
+/// (Leaving out strings and comments would need YARA's lexer: a `"` inside a
+/// regular expression is not the start of a string.)
+pub(crate) fn reads_externals(text: &str) -> bool {
+    text.as_bytes()
+        .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .any(|word| word == b"include" || crate::scan::LOKI_EXTERNALS.iter().any(|e| e.as_bytes() == word))
+}
+
+/// The rules that run again on each copy of content already checked, and the
+/// namespaces they are in.
+struct ContextRules {
+    /// `None` when no rule file reads the externals.
+    rules: Option<yara_x::Rules>,
+    namespaces: HashSet<String>,
+}
+
 /// Everything a sweep checks, compiled.
 pub struct Ruleset {
     pub(crate) rules: yara_x::Rules,
+    /// Set when copies of a file need not run every rule again.
+    duplicates: Option<ContextRules>,
     yara_files: HashMap<String, (PathBuf, Source)>,
     sources: Vec<Source>,
     hashes: HashMap<String, Vec<usize>>,
@@ -316,6 +352,22 @@ impl Ruleset {
 
     pub fn hash_kinds(&self) -> HashKinds {
         self.hash_kinds
+    }
+
+    /// Whether copies of content already checked in a sweep skip the rules that
+    /// read the bytes alone.
+    pub(crate) fn skips_duplicates(&self) -> bool {
+        self.duplicates.is_some()
+    }
+
+    /// The rules to run on a copy: those that read the file's name, path or owner.
+    pub(crate) fn context_rules(&self) -> Option<&yara_x::Rules> {
+        self.duplicates.as_ref().and_then(|d| d.rules.as_ref())
+    }
+
+    /// Whether a namespace's rules read the per-file externals.
+    pub(crate) fn reads_context(&self, namespace: &str) -> bool {
+        self.duplicates.as_ref().is_none_or(|d| d.namespaces.contains(namespace))
     }
 
     /// The file a namespace's rules came from and its source.

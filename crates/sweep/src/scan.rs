@@ -11,6 +11,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The variables Loki-style rules read, set for each file.
@@ -41,10 +42,41 @@ enum Content<'a> {
     Head(&'a [u8]),
 }
 
-/// Per-thread scanning state: the YARA scanner and a cache of owner names.
+/// Content already checked in one sweep, by SHA-256, with what the checks that read
+/// the bytes alone found in it: hash IOCs and the rules that read no per-file
+/// external. A copy of the content (8 % of the files of `/usr/share`; more among
+/// installed packages, containers and backups) then runs only the rules that read
+/// its name, path or owner.
+#[derive(Debug, Default)]
+pub struct Seen {
+    content: Mutex<HashMap<[u8; 32], Option<Arc<[Hit]>>>>,
+}
+
+impl Seen {
+    /// Contents remembered at most: about 50 MB of memory for the table.
+    const LIMIT: usize = 1 << 20;
+
+    fn get(&self, sha256: &[u8; 32]) -> Option<Option<Arc<[Hit]>>> {
+        self.content.lock().ok()?.get(sha256).cloned()
+    }
+
+    fn insert(&self, sha256: [u8; 32], hits: Vec<Hit>) {
+        let hits = (!hits.is_empty()).then(|| Arc::from(hits));
+        if let Ok(mut content) = self.content.lock() {
+            if content.len() < Self::LIMIT {
+                content.insert(sha256, hits);
+            }
+        }
+    }
+}
+
+/// Per-thread scanning state: the YARA scanners and a cache of owner names.
 pub struct FileScanner<'r> {
     ruleset: &'r Ruleset,
     yara: yara_x::Scanner<'r>,
+    /// The rules that read the per-file externals, for copies of checked content.
+    context_yara: Option<yara_x::Scanner<'r>>,
+    seen: &'r Seen,
     owners: HashMap<u32, String>,
     member_limit: u64,
     scan_archives: bool,
@@ -107,10 +139,22 @@ pub fn file_type(head: &[u8]) -> &'static str {
 }
 
 impl<'r> FileScanner<'r> {
-    pub fn new(ruleset: &'r Ruleset, member_limit: u64, scan_archives: bool) -> FileScanner<'r> {
-        let mut yara = yara_x::Scanner::new(&ruleset.rules);
-        yara.set_timeout(YARA_TIMEOUT);
-        FileScanner { ruleset, yara, owners: HashMap::new(), member_limit, scan_archives }
+    /// A scanner for one thread; the threads of a sweep share `seen`.
+    pub fn new(ruleset: &'r Ruleset, seen: &'r Seen, member_limit: u64, scan_archives: bool) -> FileScanner<'r> {
+        let scanner = |rules| {
+            let mut yara = yara_x::Scanner::new(rules);
+            yara.set_timeout(YARA_TIMEOUT);
+            yara
+        };
+        FileScanner {
+            ruleset,
+            yara: scanner(&ruleset.rules),
+            context_yara: ruleset.context_rules().map(scanner),
+            seen,
+            owners: HashMap::new(),
+            member_limit,
+            scan_archives,
+        }
     }
 
     /// Checks the file at `path` whose whole content is `data`; `uid` is its owner.
@@ -195,16 +239,35 @@ impl<'r> FileScanner<'r> {
             Content::Head(d) => (d, false),
         };
         let kinds = if whole { ruleset.hash_kinds() } else { HashKinds::default() };
-        let sums = hashes(data, kinds);
-        for (algorithm, value) in [("md5", &sums.md5), ("sha1", &sums.sha1), ("sha256", &sums.sha256)] {
-            let Some(value) = value else { continue };
-            for source in ruleset.hash_sources(value) {
-                let mut h = hit(HitKind::Hash, None, format!("{algorithm} {value}"));
-                h.indicator = source.indicator.clone();
-                h.rule = Some(source.name.clone());
-                hits.push(h);
+        // The SHA-256 first, when copies are looked for: it names the content.
+        let digest: Option<[u8; 32]> = (whole && ruleset.skips_duplicates()).then(|| Sha256::digest(data).into());
+        let seen = digest.as_ref().and_then(|d| self.seen.get(d));
+        match &seen {
+            Some(found) => {
+                for h in found.iter().flat_map(|f| f.iter()) {
+                    let mut h = h.clone();
+                    h.path = path.to_string();
+                    h.member = member.map(str::to_string);
+                    hits.push(h);
+                }
+            }
+            None => {
+                let mut sums = hashes(data, HashKinds { sha256: kinds.sha256 && digest.is_none(), ..kinds });
+                if kinds.sha256 {
+                    sums.sha256 = sums.sha256.or_else(|| digest.map(hex::encode));
+                }
+                for (algorithm, value) in [("md5", &sums.md5), ("sha1", &sums.sha1), ("sha256", &sums.sha256)] {
+                    let Some(value) = value else { continue };
+                    for source in ruleset.hash_sources(value) {
+                        let mut h = hit(HitKind::Hash, None, format!("{algorithm} {value}"));
+                        h.indicator = source.indicator.clone();
+                        h.rule = Some(source.name.clone());
+                        hits.push(h);
+                    }
+                }
             }
         }
+        let content_hits = hits.len();
 
         let file_name = name_path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         for source in ruleset.name_sources(&file_name.to_lowercase()) {
@@ -229,10 +292,21 @@ impl<'r> FileScanner<'r> {
             hits.push(h);
         }
 
-        let error = if whole { self.yara(&full, file_name, data, owner, &hit, hits) } else { None };
+        let yara_start = hits.len();
+        let yara =
+            if whole { self.yara(&full, file_name, data, owner, seen.is_some(), &hit, hits) } else { Ok(Vec::new()) };
+        if let (Some(d), None, Ok(reads_context)) = (digest, &seen, &yara) {
+            // What the bytes alone decided: the hash hits and the rules that read
+            // no external; a copy gets these without running them.
+            let by_content = hits[start..content_hits]
+                .iter()
+                .chain(hits[yara_start..].iter().zip(reads_context).filter(|(_, &c)| !c).map(|(h, _)| h));
+            self.seen.insert(d, by_content.cloned().collect());
+        }
+        let error = yara.err();
 
         if hits.len() > start && whole {
-            let sha256 = sums.sha256.unwrap_or_else(|| hex::encode(Sha256::digest(data)));
+            let sha256 = hex::encode(digest.unwrap_or_else(|| Sha256::digest(data).into()));
             for h in &mut hits[start..] {
                 h.sha256 = sha256.clone();
             }
@@ -240,15 +314,26 @@ impl<'r> FileScanner<'r> {
         error
     }
 
+    /// Runs the rules on one piece of content; with `context_only`, only those
+    /// that read the per-file externals (the content was checked before). Returns,
+    /// for each hit added, whether its rule reads the externals.
+    #[allow(clippy::too_many_arguments)]
     fn yara(
         &mut self,
         full: &str,
         file_name: &str,
         data: &[u8],
         owner: &str,
+        context_only: bool,
         hit: &dyn Fn(HitKind, Option<String>, String) -> Hit,
         hits: &mut Vec<Hit>,
-    ) -> Option<String> {
+    ) -> Result<Vec<bool>, String> {
+        let scanner = match (context_only, &mut self.context_yara) {
+            (false, _) => &mut self.yara,
+            (true, Some(context)) => context,
+            (true, None) => return Ok(Vec::new()),
+        };
+        let mut reads_context = Vec::new();
         let extension = Path::new(file_name)
             .extension()
             .and_then(|e| e.to_str())
@@ -256,14 +341,14 @@ impl<'r> FileScanner<'r> {
             .unwrap_or_default();
         // The externals were declared as strings when the rules compiled, so
         // setting a string cannot fail.
-        let _ = self.yara.set_global("filename", file_name);
-        let _ = self.yara.set_global("filepath", full);
-        let _ = self.yara.set_global("extension", extension.as_str());
-        let _ = self.yara.set_global("filetype", file_type(data));
-        let _ = self.yara.set_global("owner", owner);
-        let results = match self.yara.scan(data) {
+        let _ = scanner.set_global("filename", file_name);
+        let _ = scanner.set_global("filepath", full);
+        let _ = scanner.set_global("extension", extension.as_str());
+        let _ = scanner.set_global("filetype", file_type(data));
+        let _ = scanner.set_global("owner", owner);
+        let results = match scanner.scan(data) {
             Ok(r) => r,
-            Err(e) => return Some(format!("{full}: YARA scan stopped: {e}")),
+            Err(e) => return Err(format!("{full}: YARA scan stopped: {e}")),
         };
         for rule in results.matching_rules() {
             let namespace = rule.namespace();
@@ -293,8 +378,9 @@ impl<'r> FileScanner<'r> {
                 }
             }
             hits.push(h);
+            reads_context.push(self.ruleset.reads_context(namespace));
         }
-        None
+        Ok(reads_context)
     }
 
     fn owner(&mut self, uid: u32) -> String {
@@ -311,4 +397,58 @@ pub fn user_name(uid: u32) -> Option<String> {
         let id: u32 = fields.nth(1)?.parse().ok()?;
         (id == uid).then(|| name.to_string())
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::ruleset::{RulesetBuilder, Source};
+
+    fn ruleset() -> Ruleset {
+        let mut b = RulesetBuilder::new();
+        let source = |name: &str| Source { indicator: None, name: name.into() };
+        let content = "rule by_bytes { strings: $a = \"copy-marker\" condition: $a }";
+        let context = "rule by_name { strings: $a = \"copy-marker\" condition: $a and filename == \"b.bin\" }";
+        b.add_yara(Path::new("bytes.yar"), content, source("bytes.yar")).unwrap();
+        b.add_yara(Path::new("names.yar"), context, source("names.yar")).unwrap();
+        b.build().unwrap()
+    }
+
+    fn rules(hits: &[Hit]) -> Vec<(&str, &str)> {
+        let mut r: Vec<_> = hits.iter().map(|h| (h.path.as_str(), h.rule.as_deref().unwrap_or(""))).collect();
+        r.sort();
+        r
+    }
+
+    #[test]
+    fn copies_run_only_the_rules_that_read_the_externals() {
+        let ruleset = ruleset();
+        assert!(ruleset.skips_duplicates());
+        assert!(ruleset.reads_context("names") && !ruleset.reads_context("bytes"));
+        let seen = Seen::default();
+        let mut scanner = FileScanner::new(&ruleset, &seen, 1 << 20, true);
+        let data = b"xx copy-marker xx";
+        let a = scanner.scan(Path::new("/t/a.bin"), data, 0).hits;
+        let b = scanner.scan(Path::new("/t/b.bin"), data, 0).hits;
+        assert_eq!(rules(&a), [("/t/a.bin", "by_bytes")]);
+        assert_eq!(rules(&b), [("/t/b.bin", "by_bytes"), ("/t/b.bin", "by_name")]);
+        assert!(b.iter().all(|h| h.sha256 == hex::encode(Sha256::digest(data))));
+
+        // What is remembered is what a copy reports: content remembered as clean
+        // skips the rule on the bytes, but not the one on the name.
+        let other = b"yy copy-marker yy";
+        seen.insert(Sha256::digest(other).into(), Vec::new());
+        let c = scanner.scan(Path::new("/t/b.bin"), other, 0).hits;
+        assert_eq!(rules(&c), [("/t/b.bin", "by_name")]);
+    }
+
+    #[test]
+    fn which_rule_files_read_the_externals() {
+        assert!(crate::ruleset::reads_externals("rule a { condition: filepath contains \"x\" }"));
+        assert!(crate::ruleset::reads_externals("include \"other.yar\""));
+        assert!(crate::ruleset::reads_externals("rule a { meta: filetype = \"PE\" condition: true }"));
+        assert!(!crate::ruleset::reads_externals("rule a { strings: $a = \"filenames\" condition: $a }"));
+        assert!(!crate::ruleset::reads_externals("rule owner_x { condition: true }"));
+    }
 }

@@ -7,7 +7,7 @@ use crate::archive::Stop;
 use crate::error::SweepError;
 use crate::hit::Hit;
 use crate::ruleset::Ruleset;
-use crate::scan::FileScanner;
+use crate::scan::{FileScanner, Seen};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState};
 use serde::Serialize;
@@ -174,6 +174,7 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
         }
     };
     let threads = opts.threads.max(1);
+    let seen = Seen::default();
     // yara-x scanners stay on the thread that made them, so the walker's threads
     // only list files, and `threads` scanner threads, each with its own scanner,
     // read and check them. Paths travel in batches: listing is much faster than
@@ -184,9 +185,9 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let paths = paths_rx.clone();
-            let (counters, hits, notice) = (&counters, &hits, &notice);
+            let (counters, hits, notice, seen) = (&counters, &hits, &notice, &seen);
             scope.spawn(move || {
-                let mut scanner = FileScanner::new(ruleset, opts.max_filesize, opts.scan_archives);
+                let mut scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
                 let mut buf = Vec::new();
                 for path in paths.iter().flatten() {
                     let found = check_file(&mut scanner, &path, opts, &mut buf, counters, progress, notice);
