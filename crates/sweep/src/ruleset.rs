@@ -147,19 +147,31 @@ impl RulesetBuilder {
             pattern,
             message,
         })?;
-        let rules = compile_or_load(&self.yara_sources, self.cache.as_deref())?;
         let (context, content): (Vec<_>, Vec<_>) =
-            self.yara_sources.into_iter().partition(|(_, _, text)| reads_externals(text));
+            self.yara_sources.iter().partition(|(_, _, text)| reads_externals(text));
         // Byte-identical files are checked once by the rules that read the bytes
         // alone; the rules that read the file's name, path or owner run again on
         // each copy, from a second, smaller compiled set. When every rule file
         // reads them, there is nothing to save.
-        let duplicates = if content.is_empty() && !context.is_empty() {
-            None
-        } else {
-            let rules = if context.is_empty() { None } else { Some(compile_or_load(&context, self.cache.as_deref())?) };
-            Some(ContextRules { rules, namespaces: context.into_iter().map(|(namespace, _, _)| namespace).collect() })
-        };
+        let skip_copies = !content.is_empty() || context.is_empty();
+        let cache = self.cache.as_deref();
+        // The smaller set compiles on a thread of its own: compiling is mostly
+        // serial, so it takes the otherwise idle core rather than adding its time.
+        let (rules, context_rules) = std::thread::scope(|scope| {
+            let context_rules = (skip_copies && !context.is_empty()).then(|| {
+                let sources: Vec<_> = context.iter().map(|&s| s.clone()).collect();
+                scope.spawn(move || compile_or_load(&sources, cache))
+            });
+            let rules = compile_or_load(&self.yara_sources, cache);
+            let context_rules = context_rules.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (rules, context_rules)
+        });
+        let rules = rules?;
+        let context_rules = context_rules.transpose()?;
+        let duplicates = skip_copies.then(|| ContextRules {
+            rules: context_rules,
+            namespaces: context.iter().map(|(namespace, _, _)| namespace.clone()).collect(),
+        });
         Ok(Ruleset {
             rules,
             duplicates,

@@ -49,14 +49,18 @@ enum Content<'a> {
 /// its name, path or owner.
 #[derive(Debug, Default)]
 pub struct Seen {
-    content: Mutex<HashMap<[u8; 32], Option<Arc<[Hit]>>>>,
+    content: Mutex<HashMap<[u8; 32], ContentHits>>,
 }
+
+/// The hits the bytes alone decided; `None` for none, the common case, which then
+/// costs no allocation.
+type ContentHits = Option<Arc<[Hit]>>;
 
 impl Seen {
     /// Contents remembered at most: about 50 MB of memory for the table.
     const LIMIT: usize = 1 << 20;
 
-    fn get(&self, sha256: &[u8; 32]) -> Option<Option<Arc<[Hit]>>> {
+    fn get(&self, sha256: &[u8; 32]) -> Option<ContentHits> {
         self.content.lock().ok()?.get(sha256).cloned()
     }
 
