@@ -85,11 +85,13 @@ done
 python3 - "$WORK" "$RUNS" > "$WORK/sweep.json" <<'PY'
 import json, sys
 work, runs = sys.argv[1], int(sys.argv[2])
-times = {}
+times, cpu = {}, {}
 for r in range(1, runs + 1):
     for res in json.load(open(f"{work}/round-{r}.json"))["results"]:
         times.setdefault(res["command"], []).extend(res["times"])
-print(json.dumps({"results": [{"command": c, "times": t} for c, t in times.items()]}))
+        # Processor time (user + system): steadier than wall time on a shared machine.
+        cpu.setdefault(res["command"], []).append(res["user"] + res["system"])
+print(json.dumps({"results": [{"command": c, "times": t, "cpu": cpu[c]} for c, t in times.items()]}))
 PY
 
 python3 - "$WORK/sweep.json" "$NFILES" "$NBYTES" <<'PY'
@@ -97,12 +99,14 @@ import json, statistics, sys
 data = json.load(open(sys.argv[1]))
 files, size = int(sys.argv[2]), int(sys.argv[3])
 med = {r["command"]: statistics.median(r["times"]) for r in data["results"]}
+cpu = {r["command"]: statistics.median(r["cpu"]) for r in data["results"]}
 print(f"\ntree: {files:,} files, {size / 1e6:,.0f} MB; medians of {len(data['results'][0]['times'])} rounds\n")
-print("| command | median s | files/s | MB/s | its time / takedown --no-archives's | its time / takedown's |")
-print("|---|---|---|---|---|---|")
+print("| command | median s | files/s | MB/s | its time / takedown --no-archives's | its time / takedown's | processor s | its processor time / takedown --no-archives's |")
+print("|---|---|---|---|---|---|---|---|")
 for name, t in med.items():
     mode = "compiled" if "compiled" in name else "sources"
     same = med[f"takedown sweep --no-archives ({mode})"]
     whole = med[f"takedown sweep ({mode})"]
-    print(f"| {name} | {t:.2f} | {files / t:,.0f} | {size / 1e6 / t:.1f} | {t / same:.2f} | {t / whole:.2f} |")
+    c, c_same = cpu[name], cpu[f"takedown sweep --no-archives ({mode})"]
+    print(f"| {name} | {t:.2f} | {files / t:,.0f} | {size / 1e6 / t:.1f} | {t / same:.2f} | {t / whole:.2f} | {c:.1f} | {c / c_same:.2f} |")
 PY
