@@ -131,8 +131,5 @@ fn main() -> ExitCode {
 /// The account this process runs as, for the audit trail when neither `--user` nor the
 /// environment names one (services and CI jobs often run without `$USER`).
 fn login_name() -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    // /proc/self belongs to the process's effective user.
-    let uid = std::fs::metadata("/proc/self").ok()?.uid();
-    takedown_sweep::user_name(uid)
+    takedown_sweep::user_name(takedown_sweep::effective_uid()?)
 }

@@ -177,7 +177,6 @@ fn a_campaign_exports_its_group_and_nothing_else() {
 
 #[test]
 fn without_a_user_named_the_audit_trail_names_the_account_the_process_runs_as() {
-    use std::os::unix::fs::MetadataExt;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_takedown"))
@@ -189,7 +188,7 @@ fn without_a_user_named_the_audit_trail_names_the_account_the_process_runs_as() 
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let uid = std::fs::metadata("/proc/self").unwrap().uid();
+    let uid = takedown_sweep::effective_uid().unwrap();
     let Some(me) = takedown_sweep::user_name(uid) else {
         return common::skip(&format!("uid {uid} has no line in /etc/passwd"));
     };

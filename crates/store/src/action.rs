@@ -376,11 +376,12 @@ fn notice_row(r: &Row<'_>) -> rusqlite::Result<Notice> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use takedown_model::{Campaign, Subject, Tlp};
 
-    fn store() -> Store {
+    /// A store holding the campaign zinc (id `grouping--1`), created by alice.
+    pub(crate) fn store() -> Store {
         let s = Store::open_in_memory().unwrap();
         let c = Campaign {
             id: "grouping--1".into(),

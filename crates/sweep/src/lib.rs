@@ -42,5 +42,5 @@ pub use error::SweepError;
 pub use hit::{Hit, HitKind, MatchedString};
 pub use intel::Taken;
 pub use ruleset::{HashKinds, Ruleset, RulesetBuilder, RulesetCounts, Source};
-pub use scan::{file_type, user_name, FileScanner, Seen, LOKI_EXTERNALS};
+pub use scan::{effective_uid, file_type, user_name, FileScanner, Seen, LOKI_EXTERNALS};
 pub use walk::{skipped_mounts, sweep, Progress, Summary, SweepOptions, DEFAULT_MAX_FILESIZE};

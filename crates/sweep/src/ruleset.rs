@@ -235,8 +235,7 @@ const CACHED_SETS: usize = 8;
 /// and writable by no one else. Anything else is compiled from the sources again.
 fn trusted(file: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    // /proc/self belongs to the process's effective user.
-    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else { return false };
+    let Some(me) = crate::scan::effective_uid() else { return false };
     let private = |m: &std::fs::Metadata| m.uid() == me && m.mode() & 0o022 == 0;
     let dir = file.parent().unwrap_or(Path::new("."));
     let (Ok(f), Ok(d)) = (file.symlink_metadata(), dir.symlink_metadata()) else { return false };

@@ -392,6 +392,12 @@ impl<'r> FileScanner<'r> {
     }
 }
 
+/// The effective user id of this process: `/proc/self` belongs to that user.
+pub fn effective_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
 /// The name of user `uid` from `/etc/passwd`, as Loki's `owner` gives it.
 pub fn user_name(uid: u32) -> Option<String> {
     let text = std::fs::read_to_string("/etc/passwd").ok()?;
