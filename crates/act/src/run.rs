@@ -299,6 +299,30 @@ fn recheck(store: &Store, a: &Action, mut result: Value, who: &str) -> Result<Ou
     Ok(outcome(a, ActionState::Done, why))
 }
 
+/// Gives up an action that a run left `running` and will not finish: the process was
+/// killed or the machine lost before the outcome was recorded. The action becomes
+/// `failed` with the reason, and can then be approved again and run again. What the
+/// connector had done before the run stopped is not known, so a rerun repeats it:
+/// disabling an account again changes nothing, a notice goes once per person and
+/// campaign however often it is sent, and the vault connector finds a file already
+/// moved in the vault. Only the operator can tell that the run is over, hence a
+/// command and not a timeout.
+pub fn abandon(store: &Store, id: &str, who: &str, reason: &str) -> Result<Outcome, ActError> {
+    let Some(s) = store.action(id)? else {
+        return Err(takedown_store::StoreError::NoAction(id.to_string()).into());
+    };
+    let a = &s.action;
+    if a.state != ActionState::Running {
+        return Err(ActError::Input(format!(
+            "{} is {}; only an action left running by a run that stopped can be abandoned",
+            a.id, a.state
+        )));
+    }
+    let why = format!("abandoned: {reason}");
+    step(store, &a.id, ActionState::Failed, who, Some(json!({ "error": why })), json!({ "abandoned": reason }))?;
+    Ok(outcome(a, ActionState::Failed, format!("{why}; approve it again to rerun it")))
+}
+
 /// Undoes a done or verified action through its connector. A SCIM 412 stops the
 /// undo: the action stays as it was and the refusal is an audit event.
 pub fn undo(store: &Store, id: &str, who: &str, c: &Connectors<'_>) -> Result<Outcome, ActError> {

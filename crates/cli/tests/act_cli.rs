@@ -110,6 +110,64 @@ fn plan_approve_run_twice_undo() {
 }
 
 #[test]
+fn an_action_left_running_by_a_dead_run_is_abandoned_then_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    campaign_with_findings(&db);
+    let r = takedown(&db, &["--user", "alice", "plan", "--campaign", "zinc"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let disable = id_of(&actions(&db), "disable-account");
+    let r = takedown(&db, &["--user", "bob", "approve", &disable]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A run that took the action and was killed before it recorded the outcome.
+    let store = takedown_store::Store::open(&db).unwrap();
+    let running = takedown_store::Transition {
+        to: takedown_model::ActionState::Running,
+        who: "bob",
+        approver: None,
+        result: None,
+        detail: serde_json::json!({}),
+    };
+    store.move_action(&disable, running).unwrap();
+    drop(store);
+    let state = |db: &std::path::Path| {
+        let list = actions(db);
+        list.iter().find(|a| a["action"]["id"] == disable.as_str()).unwrap()["action"]["state"].clone()
+    };
+
+    // A later run leaves it alone, and only an action that is running can be abandoned.
+    let outbox = dir.path().join("outbox");
+    let run =
+        ["--user", "bob", "run", "--campaign", "zinc", "--outbox", outbox.to_str().unwrap(), "--dry-run-accounts"];
+    let r = takedown(&db, &run);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(state(&db), "running");
+    let r = takedown(&db, &["--user", "bob", "abandon", &disable]);
+    assert_eq!(r.code, 2, "--reason is required");
+    let r = takedown(&db, &["--user", "bob", "abandon", &disable, "--reason", "run killed at 14:02"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("abandoned: run killed at 14:02"), "{}", r.stdout);
+    assert_eq!(state(&db), "failed");
+    let r = takedown(&db, &["--user", "bob", "abandon", &disable, "--reason", "again"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is failed; only an action left running"), "{}", r.stderr);
+
+    // Approved again, it runs to the end.
+    let r = takedown(&db, &["--user", "bob", "approve", &disable]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = takedown(&db, &run);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(state(&db), "verified");
+    let r = takedown(&db, &["--output-format", "ndjson", "audit", "list"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let failed: Vec<&str> = r.stdout.lines().filter(|l| l.contains("\"action.failed\"")).collect();
+    assert_eq!(failed.len(), 1, "{}", r.stdout);
+    assert!(failed[0].contains("run killed at 14:02") && failed[0].contains("bob"), "{}", failed[0]);
+    let r = takedown(&db, &["audit", "verify"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
 fn block_export_sinkholes_the_kill_switch() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");

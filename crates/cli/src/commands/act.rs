@@ -44,6 +44,14 @@ pub enum ActCommand {
         #[command(flatten)]
         connectors: ConnectorArgs,
     },
+    /// Give up an action left running by a run that stopped (killed, crashed) before
+    /// it recorded the outcome: it becomes failed, and can be approved and run again.
+    Abandon {
+        id: String,
+        /// Why, for the audit log (for example "run killed at 14:02").
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
     /// The campaign's actions and their states.
     Actions {
         #[arg(long, value_name = "NAME")]
@@ -344,6 +352,12 @@ pub fn run(ctx: &Context, cmd: ActCommand) -> anyhow::Result<Exit> {
             let store = ctx.open_store()?;
             let built = build(ctx, &connectors)?;
             let o = takedown_act::run::undo(&store, &id, &ctx.user, &built.connectors())?;
+            print_outcomes(ctx, &[o])?;
+            Ok(Exit::Clean)
+        }
+        ActCommand::Abandon { id, reason } => {
+            let store = ctx.open_store()?;
+            let o = takedown_act::run::abandon(&store, &id, &ctx.user, &reason)?;
             print_outcomes(ctx, &[o])?;
             Ok(Exit::Clean)
         }
