@@ -5,7 +5,7 @@
 //! second process (or a retry) that read an older state cannot move an action twice.
 
 use crate::finding::subject_key;
-use crate::{audit, now_text, Store, StoreError};
+use crate::{audit, now_text, write_tx, Store, StoreError};
 use rusqlite::{params, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
 use takedown_model::{Action, ActionKind, ActionState};
@@ -124,13 +124,6 @@ pub struct Transition<'a> {
     pub result: Option<serde_json::Value>,
     /// What the audit event says beside the states.
     pub detail: serde_json::Value,
-}
-
-/// A transaction that takes the write lock at its start. A deferred one that
-/// reads and then writes cannot wait for another writer (SQLite answers "database
-/// is locked" at once), which two `run`s at the same time would hit.
-fn write_tx(conn: &rusqlite::Connection) -> Result<rusqlite::Transaction<'_>, rusqlite::Error> {
-    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
 }
 
 impl Store {
@@ -383,16 +376,15 @@ pub(crate) mod tests {
     /// A store holding the campaign zinc (id `grouping--1`), created by alice.
     pub(crate) fn store() -> Store {
         let s = Store::open_in_memory().unwrap();
-        let c = Campaign {
-            id: "grouping--1".into(),
-            name: "zinc".into(),
-            actor: None,
-            description: None,
-            tlp: Tlp::Amber,
-            created: chrono::Utc::now(),
-        };
-        s.create_campaign(&c, "alice").unwrap();
+        s.create_campaign(&campaign("zinc"), "alice").unwrap();
         s
+    }
+
+    /// A campaign named `name`, AMBER, with the id `grouping--<name>` (`grouping--1`
+    /// for zinc).
+    pub(crate) fn campaign(name: &str) -> Campaign {
+        let id = if name == "zinc" { "grouping--1".to_string() } else { format!("grouping--{name}") };
+        Campaign { id, name: name.into(), actor: None, description: None, tlp: Tlp::Amber, created: chrono::Utc::now() }
     }
 
     fn action(id: &str) -> Action {

@@ -69,7 +69,7 @@ fn parse_time(text: &str) -> takedown_model::Timestamp {
 impl Store {
     /// Records who did what, in its own transaction.
     pub fn append_audit(&self, actor: &str, verb: &str, object: &str, detail: &str) -> Result<AuditEvent, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         let event = append(&tx, actor, verb, object, detail)?;
         tx.commit()?;
         Ok(event)
@@ -150,6 +150,34 @@ mod tests {
             s.append_audit("alice", "test.step", &format!("obj{i}"), "{}").unwrap();
         }
         s
+    }
+
+    #[test]
+    fn writers_in_two_processes_at_once_all_get_through() {
+        // Each thread has its own connection, as two takedown processes would, and
+        // the first ones create the file and its schema at the same time. Every
+        // audit append reads the chain's last hash and then writes: in a deferred
+        // transaction a writer that committed in between makes the second one fail
+        // at once (SQLITE_BUSY, which no busy timeout waits out).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writers: Vec<_> = (0..4)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let s = Store::open(&path).unwrap();
+                    for i in 0..100 {
+                        s.append_audit("alice", "test.step", &format!("t{t}-{i}"), "{}").unwrap();
+                        s.create_campaign(&crate::action::tests::campaign(&format!("c{t}-{i}")), "alice").unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.verify_audit().unwrap(), AuditReport { rows: 800, first_broken: None });
     }
 
     #[test]

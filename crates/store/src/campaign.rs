@@ -7,7 +7,7 @@ use takedown_model::{Campaign, Tlp};
 impl Store {
     /// Creates a campaign and records who created it.
     pub fn create_campaign(&self, campaign: &Campaign, who: &str) -> Result<(), StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         let exists: Option<String> =
             tx.query_row("SELECT id FROM campaigns WHERE name = ?1", [&campaign.name], |r| r.get(0)).optional()?;
         if exists.is_some() {

@@ -27,7 +27,7 @@ impl Store {
         let Some(found) = self.campaign(campaign)? else {
             return Err(StoreError::NoCampaign(campaign.to_string()));
         };
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         let recorded_at = now_text();
         let mut added = 0;
         {

@@ -114,7 +114,7 @@ impl Store {
         header: &ImportHeader,
         objects: impl IntoIterator<Item = Result<NewObject, E>>,
     ) -> Result<Result<ImportSummary, E>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         let at = now_text();
         let files = serde_json::to_string(&header.files).unwrap_or_default();
         tx.execute(

@@ -55,15 +55,15 @@ impl Store {
         // busy_timeout makes a second writer wait instead of failing at once.
         // 16 KiB pages pack STIX objects (a few KiB of JSON each) with far less waste
         // than the default 4 KiB; it only takes effect on a new file, before WAL.
-        conn.pragma_update(None, "page_size", 16384)
-            .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .and_then(|_| conn.pragma_update(None, "page_size", 16384))
+            .and_then(|_| to_wal(&conn))
             .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
             // An import of ATT&CK touches ~60 MB of table and index pages; with the
             // default 2 MB cache SQLite spills pages to the WAL mid-transaction and
             // reads them back. The cache is a ceiling, not an allocation.
             .and_then(|_| conn.pragma_update(None, "cache_size", -262_144))
-            .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
             .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         let mut store = Store { conn, path: Some(path.to_path_buf()) };
         store.migrate()?;
@@ -89,4 +89,31 @@ impl Store {
 /// milliseconds), which sorts as text in time order.
 pub(crate) fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The transaction every writer uses: it takes the write lock at its start. A
+/// deferred one that reads and then writes (every audit append reads the chain's last
+/// hash first) cannot wait for another writer: SQLite answers "database is locked" at
+/// once, whatever the busy timeout, as soon as two processes write at the same time.
+pub(crate) fn write_tx(conn: &rusqlite::Connection) -> Result<rusqlite::Transaction<'_>, rusqlite::Error> {
+    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+}
+
+/// Switches a database to WAL. Switching a new file needs it to itself, and SQLite
+/// does not wait for that even with a busy timeout, so two processes creating the
+/// same database at once would see "database is locked": retried for up to ten
+/// seconds, as the busy timeout waits for other locks. On a file already in WAL
+/// this changes nothing and takes no lock.
+fn to_wal(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
 }

@@ -20,7 +20,13 @@ impl Store {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let version = i as i64 + 1;
-            let tx = self.conn.transaction()?;
+            let tx = crate::write_tx(&self.conn)?;
+            // Another process opening the same database may have applied it while
+            // this one waited for the write lock.
+            let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if now >= version {
+                continue;
+            }
             tx.execute_batch(sql).map_err(|source| StoreError::Migration { version, source })?;
             tx.pragma_update(None, "user_version", version)
                 .map_err(|source| StoreError::Migration { version, source })?;

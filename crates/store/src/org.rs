@@ -67,7 +67,7 @@ pub struct Org {
 impl Store {
     /// Adds an organisation; unmarked objects it owns are treated as `default_tlp`.
     pub fn add_org(&self, name: &str, default_tlp: Tlp, who: &str) -> Result<Org, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         if tx.query_row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(())).optional()?.is_some() {
             return Err(StoreError::OrgExists(name.into()));
         }
@@ -107,7 +107,7 @@ impl Store {
     /// Adds (or changes the role of) a user of an organisation.
     pub fn set_user(&self, org: &str, name: &str, role: Role, who: &str) -> Result<(), StoreError> {
         self.require_org(org)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         tx.execute(
             "INSERT INTO users (org, name, role, created) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (org, name) DO UPDATE SET role = excluded.role",
@@ -123,7 +123,7 @@ impl Store {
     pub fn set_campaign_owner(&self, campaign: &str, org: &str, who: &str) -> Result<(), StoreError> {
         let id = self.campaign_id(campaign)?;
         self.require_org(org)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         tx.execute(
             "INSERT INTO campaign_owners (campaign_id, org) VALUES (?1, ?2)
              ON CONFLICT (campaign_id) DO UPDATE SET org = excluded.org",
@@ -139,7 +139,7 @@ impl Store {
     pub fn share_campaign(&self, campaign: &str, org: &str, who: &str) -> Result<bool, StoreError> {
         let id = self.campaign_id(campaign)?;
         self.require_org(org)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         let n =
             tx.execute("INSERT OR IGNORE INTO campaign_shares (campaign_id, org) VALUES (?1, ?2)", params![id, org])?;
         // Sharing again changes nothing, so the audit trail records nothing.
@@ -156,7 +156,7 @@ impl Store {
     pub fn unshare_campaign(&self, campaign: &str, org: &str, who: &str) -> Result<bool, StoreError> {
         let id = self.campaign_id(campaign)?;
         self.require_org(org)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         let n = tx.execute("DELETE FROM campaign_shares WHERE campaign_id = ?1 AND org = ?2", params![id, org])?;
         if n > 0 {
             audit::append(&tx, who, "campaign.unshare", campaign, &serde_json::json!({ "org": org }).to_string())?;
@@ -183,7 +183,7 @@ impl Store {
     /// Names `org` as a recipient of the TLP:RED object `object_id`.
     pub fn add_recipient(&self, object_id: &str, org: &str, who: &str) -> Result<(), StoreError> {
         self.require_org(org)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         tx.execute("INSERT OR IGNORE INTO tlp_recipients (object_id, org) VALUES (?1, ?2)", params![object_id, org])?;
         audit::append(&tx, who, "tlp.recipient", object_id, &serde_json::json!({ "org": org }).to_string())?;
         tx.commit()?;

@@ -32,7 +32,7 @@ impl Store {
         getrandom::fill(&mut secret).map_err(|e| StoreError::Random(e.to_string()))?;
         let token = format!("{PREFIX}{}", hex::encode(secret));
         let lookup = &token[PREFIX.len()..PREFIX.len() + LOOKUP_LEN];
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         tx.execute(
             "INSERT INTO users (org, name, role, created) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (org, name) DO NOTHING",
@@ -78,7 +78,7 @@ impl Store {
     pub fn revoke_token(&self, token_or_lookup: &str, who: &str) -> Result<bool, StoreError> {
         let rest = token_or_lookup.strip_prefix(PREFIX).unwrap_or(token_or_lookup);
         let Some(lookup) = rest.get(..LOOKUP_LEN) else { return Ok(false) };
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = crate::write_tx(&self.conn)?;
         let n = tx.execute(
             "UPDATE api_tokens SET revoked = ?1 WHERE lookup = ?2 AND revoked IS NULL",
             params![now_text(), lookup],
