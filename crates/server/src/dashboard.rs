@@ -11,7 +11,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::time::{Duration, Instant};
 use takedown_model::{ActionKind, ActionState, Subject};
 use takedown_store::{kind_str, subject_key, Principal, Role};
 
@@ -25,6 +27,56 @@ pub struct Session {
     pub csrf: String,
     /// What the last form did, shown once on the next page.
     pub flash: Option<String>,
+    opened: Instant,
+    seen: Instant,
+}
+
+/// The sessions of one server, by cookie value. A session ends at logout, after
+/// [`Sessions::IDLE`] without a page, [`Sessions::LIFETIME`] after login, or as soon as
+/// its token is revoked (checked on every page); at most [`Sessions::MAX`] are kept.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    by_id: HashMap<String, Session>,
+}
+
+impl Sessions {
+    /// A dashboard approves destructive actions: an unattended browser should not
+    /// keep that power for long.
+    pub const IDLE: Duration = Duration::from_secs(30 * 60);
+    pub const LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
+    /// Each login with a valid token opens one; past this many the least recently
+    /// used ones are closed, so memory stays bounded whoever logs in how often.
+    pub const MAX: usize = 10_000;
+
+    fn open(&mut self, id: String, principal: Principal, now: Instant) {
+        self.by_id.retain(|_, s| !s.expired(now));
+        while self.by_id.len() >= Self::MAX {
+            let Some(oldest) = self.by_id.iter().min_by_key(|(_, s)| s.seen).map(|(k, _)| k.clone()) else { break };
+            self.by_id.remove(&oldest);
+        }
+        self.by_id.insert(id, Session { principal, csrf: random_hex(), flash: None, opened: now, seen: now });
+    }
+
+    /// The live session `id`, marked as seen now; an expired one is closed.
+    fn touch(&mut self, id: &str, now: Instant) -> Option<&mut Session> {
+        if self.by_id.get(id)?.expired(now) {
+            self.by_id.remove(id);
+            return None;
+        }
+        let s = self.by_id.get_mut(id)?;
+        s.seen = now;
+        Some(s)
+    }
+
+    fn close(&mut self, id: &str) {
+        self.by_id.remove(id);
+    }
+}
+
+impl Session {
+    fn expired(&self, now: Instant) -> bool {
+        now.duration_since(self.seen) > Sessions::IDLE || now.duration_since(self.opened) > Sessions::LIFETIME
+    }
 }
 
 pub fn routes() -> Router<AppState> {
@@ -48,20 +100,35 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     })
 }
 
-fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+fn sessions(state: &AppState) -> std::sync::MutexGuard<'_, Sessions> {
+    state.sessions.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The request's live session. Its token is looked up again, so that revoking the
+/// token (`takedown token revoke`, from any process) ends the session at its next
+/// page; when the store cannot say, the browser is sent to log in again.
+async fn session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     let id = cookie(headers, SESSION)?;
-    state.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    let s = sessions(state).touch(id, Instant::now())?.clone();
+    let lookup = s.principal.token.clone();
+    match state.with(move |store| Ok(store.token_active(&lookup)?)).await {
+        Ok(true) => Some(s),
+        _ => {
+            sessions(state).close(id);
+            None
+        }
+    }
 }
 
 /// The session's message, taken: it is shown once.
 fn take_flash(state: &AppState, headers: &HeaderMap) -> Option<String> {
     let id = cookie(headers, SESSION)?;
-    state.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id)?.flash.take()
+    sessions(state).touch(id, Instant::now())?.flash.take()
 }
 
 fn set_flash(state: &AppState, headers: &HeaderMap, text: String) {
     if let Some(id) = cookie(headers, SESSION) {
-        if let Some(s) = state.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(id) {
+        if let Some(s) = sessions(state).touch(id, Instant::now()) {
             s.flash = Some(text);
         }
     }
@@ -170,11 +237,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
         Err(e) => return e.into_response(),
     };
     let id = random_hex();
-    state
-        .sessions
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(id.clone(), Session { principal, csrf: random_hex(), flash: None });
+    sessions(&state).open(id.clone(), principal, Instant::now());
     let mut response = Redirect::to("/ui/").into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("{SESSION}={id}; HttpOnly; SameSite=Strict; Path=/")) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -190,9 +253,9 @@ struct CsrfForm {
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if let (Some(s), Some(id)) = (session(&state, &headers), cookie(&headers, SESSION)) {
+    if let (Some(s), Some(id)) = (session(&state, &headers).await, cookie(&headers, SESSION)) {
         if s.csrf == form.csrf {
-            state.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+            sessions(&state).close(id);
         } else {
             return ApiError::Forbidden.into_response();
         }
@@ -201,7 +264,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
 }
 
 async fn campaign_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(s) = session(&state, &headers) else { return Redirect::to("/ui/login").into_response() };
+    let Some(s) = session(&state, &headers).await else { return Redirect::to("/ui/login").into_response() };
     let org = s.principal.org.clone();
     let rows = state
         .with(move |store| {
@@ -261,7 +324,7 @@ struct CampaignView {
 }
 
 async fn campaign_page(State(state): State<AppState>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    let Some(s) = session(&state, &headers) else { return Redirect::to("/ui/login").into_response() };
+    let Some(s) = session(&state, &headers).await else { return Redirect::to("/ui/login").into_response() };
     let flash = take_flash(&state, &headers);
     let org = s.principal.org.clone();
     let loaded = state
@@ -509,7 +572,7 @@ async fn approve(
     Path((name, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let Some(s) = session(&state, &headers) else { return Redirect::to("/ui/login").into_response() };
+    let Some(s) = session(&state, &headers).await else { return Redirect::to("/ui/login").into_response() };
     if form.csrf.is_empty() || form.csrf != s.csrf {
         return (
             StatusCode::FORBIDDEN,
@@ -529,4 +592,53 @@ async fn approve(
     };
     set_flash(&state, &headers, text);
     Redirect::to(&back).into_response()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn principal(user: &str) -> Principal {
+        Principal { org: "msft".into(), user: user.into(), role: Role::Approver, token: "000000000000".into() }
+    }
+
+    #[test]
+    fn a_session_ends_when_idle_or_old() {
+        let t0 = Instant::now();
+        let mut sessions = Sessions::default();
+        sessions.open("a".into(), principal("alice"), t0);
+        // Used every 20 minutes it stays open, until its lifetime is over.
+        let mut t = t0;
+        while t + Duration::from_secs(20 * 60) <= t0 + Sessions::LIFETIME {
+            t += Duration::from_secs(20 * 60);
+            assert!(sessions.touch("a", t).is_some(), "{:?}", t - t0);
+        }
+        assert!(sessions.touch("a", t0 + Sessions::LIFETIME + Duration::from_secs(1)).is_none());
+        assert!(sessions.by_id.is_empty());
+        // Left alone for longer than IDLE, it is gone.
+        sessions.open("b".into(), principal("bob"), t0);
+        assert!(sessions.touch("b", t0 + Sessions::IDLE + Duration::from_secs(1)).is_none());
+        assert!(sessions.touch("nobody", t0).is_none());
+    }
+
+    #[test]
+    fn sessions_are_bounded_and_the_least_recently_used_go_first() {
+        let t0 = Instant::now();
+        let mut sessions = Sessions::default();
+        for i in 0..Sessions::MAX {
+            sessions.open(format!("s{i}"), principal("alice"), t0 + Duration::from_millis(i as u64));
+        }
+        // s0 is used again, so s1 is now the least recently used.
+        let later = t0 + Duration::from_secs(60);
+        assert!(sessions.touch("s0", later).is_some());
+        sessions.open("new".into(), principal("bob"), later);
+        assert_eq!(sessions.by_id.len(), Sessions::MAX);
+        assert!(sessions.by_id.contains_key("s0") && sessions.by_id.contains_key("new"));
+        assert!(!sessions.by_id.contains_key("s1"));
+        // Expired sessions are cleared before anything live is closed.
+        let much_later = later + Sessions::IDLE + Duration::from_secs(1);
+        sessions.open("last".into(), principal("carol"), much_later);
+        assert_eq!(sessions.by_id.len(), 1);
+    }
 }

@@ -30,8 +30,8 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     store: Arc<Mutex<Store>>,
-    /// Dashboard sessions by cookie value; they end when the server stops.
-    sessions: Arc<Mutex<std::collections::HashMap<String, dashboard::Session>>>,
+    /// Dashboard sessions by cookie value; they end when the server stops, if not before.
+    sessions: Arc<Mutex<dashboard::Sessions>>,
     /// What runs of actions may write to.
     act: ActConfig,
 }

@@ -198,6 +198,31 @@ async fn every_tlp_level_on_every_read_path() {
 }
 
 #[tokio::test]
+async fn a_dashboard_session_ends_when_its_token_is_revoked_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let store = Store::open(&db).unwrap();
+    store.add_org("msft", Tlp::Amber, "t").unwrap();
+    let token = store.create_token("msft", "alice", Role::Approver, "t").unwrap();
+    let w = World { state: AppState::new(store), tokens: Default::default() };
+    let cookie = login(&w, &token).await;
+    let page = |cookie: &str| Request::get("/ui/").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let response = app(w.state.clone()).oneshot(page(&cookie)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // `takedown token revoke` in another process, on the same database.
+    assert!(Store::open(&db).unwrap().revoke_token(&token, "admin").unwrap());
+    let response = app(w.state.clone()).oneshot(page(&cookie)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[header::LOCATION], "/ui/login");
+    // The session is gone for good, and the token cannot open another.
+    let response = app(w.state.clone()).oneshot(page(&cookie)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (status, _, _) = call(&w, get("/api/v1/campaigns", &token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn taxii_authentication_and_media_types() {
     let w = world();
     let token = &w.tokens["msft"];

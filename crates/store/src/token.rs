@@ -17,6 +17,8 @@ pub struct Principal {
     pub org: String,
     pub user: String,
     pub role: Role,
+    /// The token's lookup part (not secret: the audit trail names tokens by it).
+    pub token: String,
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -71,7 +73,18 @@ impl Store {
             return Ok(None);
         }
         let Ok(role) = role.parse::<Role>() else { return Ok(None) };
-        Ok(Some(Principal { org, user, role }))
+        Ok(Some(Principal { org, user, role, token: rest[..LOOKUP_LEN].to_string() }))
+    }
+
+    /// Whether the token with this lookup part is known and not revoked: a session
+    /// that a token opened lasts no longer than the token.
+    pub fn token_active(&self, lookup: &str) -> Result<bool, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM api_tokens WHERE lookup = ?1 AND revoked IS NULL",
+            [lookup],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
     }
 
     /// Revokes the token whose text starts with `prefix` (at least the lookup part).
@@ -115,8 +128,12 @@ mod tests {
         // Only the hash is stored.
         let stored: String = store.conn.query_row("SELECT hash FROM api_tokens", [], |r| r.get(0)).unwrap();
         assert!(!stored.contains(&token[4..]));
+        assert_eq!(p.token, &token[4..16]);
+        assert!(store.token_active(&p.token).unwrap());
         assert!(store.revoke_token(&token, "t").unwrap());
         assert!(store.authenticate(&token).unwrap().is_none());
+        assert!(!store.token_active(&p.token).unwrap());
+        assert!(!store.token_active("000000000000").unwrap());
     }
 
     #[test]
