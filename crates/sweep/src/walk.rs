@@ -190,7 +190,18 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
                 let mut scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
                 let mut buf = Vec::new();
                 for path in paths.iter().flatten() {
-                    let found = check_file(&mut scanner, &path, opts, &mut buf, counters, progress, notice);
+                    let checked =
+                        guarded(&path, || check_file(&mut scanner, &path, opts, &mut buf, counters, progress, notice));
+                    let found = match checked {
+                        Ok(found) => found,
+                        Err(why) => {
+                            counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                            notice(why);
+                            // The scanner may have stopped half-way through a scan.
+                            scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
+                            Vec::new()
+                        }
+                    };
                     if !found.is_empty() {
                         progress.hits.fetch_add(found.len() as u64, Ordering::Relaxed);
                         if let Ok(mut all) = hits.lock() {
@@ -292,6 +303,21 @@ impl Drop for Batch {
 }
 
 /// Reads and checks one file; problems are counted and noted, never fatal.
+/// Runs the checks of one file so that a panic in them (a bug in a parser, ours or a
+/// library's, met on a hostile file: a zip reader, a PE parser in a YARA module)
+/// costs that file and not the sweep. Without this the other scanner thread would
+/// finish the tree and the sweep would then die with every finding unreported.
+fn guarded<T>(path: &Path, check: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).map_err(|payload| {
+        let why = match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+            (Some(s), _) => s.to_string(),
+            (_, Some(s)) => s.clone(),
+            _ => "no message".to_string(),
+        };
+        format!("{}: not fully checked: an internal error stopped the checks ({why}); please report it", path.display())
+    })
+}
+
 fn check_file(
     scanner: &mut FileScanner<'_>,
     path: &Path,
@@ -452,6 +478,18 @@ fn unescape_mount(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_in_the_checks_costs_the_file_not_the_sweep() {
+        let path = Path::new("/t/hostile.zip");
+        assert_eq!(guarded(path, || 7), Ok(7));
+        let why = guarded(path, || -> u32 { panic!("index out of bounds") }).expect_err("a panic");
+        assert!(why.starts_with("/t/hostile.zip: not fully checked"), "{why}");
+        assert!(why.contains("(index out of bounds)"), "{why}");
+        let n = 3;
+        let why = guarded(path, || -> u32 { panic!("member {n} is damaged") }).expect_err("a panic");
+        assert!(why.contains("(member 3 is damaged)"), "{why}");
+    }
 
     #[test]
     fn mount_points_unescape() {
