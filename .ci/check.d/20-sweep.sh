@@ -3,18 +3,8 @@ step "the default sweep of a clean /usr/share finds nothing"
 tail -n 2 "$WORK/sweep.out"
 
 step "host sweep: the zip walker's fuzz target runs 60 s under libFuzzer without a crash"
-# Built as the capture target is (40-net.sh): plain cargo on stable Rust with the
-# coverage flags cargo-fuzz would pass, no sanitizer (the crate forbids unsafe code).
 # Seeds: small archives made here (stored, deflated, one inside another, WannaCry
 # names and header), so that the fuzzer starts from real zip structure.
-SWEEP_FUZZ_TARGET=$(rustc -vV | sed -n 's/^host: //p')
-(
-    cd "$ROOT/crates/sweep/fuzz"
-    RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
--Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
--Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks" \
-        cargo build --release --quiet --locked --target "$SWEEP_FUZZ_TARGET" --target-dir "$WORK/sweep-fuzz-target" --bin archive
-)
 mkdir -p "$WORK/sweep-fuzz-corpus"
 python3 - "$WORK/sweep-fuzz-corpus" <<'PY'
 import io, sys, zipfile
@@ -32,8 +22,4 @@ for name, data in [("plain.zip", plain), ("deflated.zip", deflated), ("nested.zi
     with open(f"{out}/{name}", "wb") as f:
         f.write(data)
 PY
-# libFuzzer exits non-zero on a crash, a leak, a timeout or running out of memory.
-"$WORK/sweep-fuzz-target/$SWEEP_FUZZ_TARGET/release/archive" -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$WORK/sweep-fuzz-" "$WORK/sweep-fuzz-corpus" 2>"$WORK/sweep-fuzz.log" ||
-    { tail -40 "$WORK/sweep-fuzz.log"; ls "$WORK"/sweep-fuzz-*; exit 1; }
-tail -2 "$WORK/sweep-fuzz.log"
+fuzz_for 60 "$ROOT/crates/sweep/fuzz" archive "$WORK/sweep-fuzz-corpus"

@@ -45,23 +45,9 @@ assert doc["stats"]["smb1_messages"] > 0, doc["stats"]
 PY
 
 step "capture analysis: the fuzz target (pcap, reassembly, SMB) runs 60 s under libFuzzer without a crash"
-# Built with plain cargo and the coverage flags cargo-fuzz would pass, on stable Rust
-# and without a sanitizer (the crate forbids unsafe code): no cargo-fuzz install and
-# no nightly. Seeds: the smaller shared captures, copied into a scratch corpus.
-NET_FUZZ_TARGET=$(rustc -vV | sed -n 's/^host: //p')
-(
-    cd "$ROOT/crates/net/fuzz"
-    RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
--Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
--Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks" \
-        cargo build --release --quiet --locked --target "$NET_FUZZ_TARGET" --target-dir "$WORK/net-fuzz-target" --bin capture
-)
+# Seeds: the smaller shared captures, copied into a scratch corpus.
 mkdir -p "$WORK/net-fuzz-corpus"
 for f in doublepulsar-backdoor-connect-win7 eternalblue-failed-patched-win7 eternalromance-success-2008r2; do
     cp "$SHARED/corpus/pcaps/$f.pcap" "$WORK/net-fuzz-corpus/"
 done
-# libFuzzer exits non-zero on a crash, a leak, a timeout or running out of memory.
-"$WORK/net-fuzz-target/$NET_FUZZ_TARGET/release/capture" -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$WORK/net-fuzz-" "$WORK/net-fuzz-corpus" 2>"$WORK/net-fuzz.log" ||
-    { tail -40 "$WORK/net-fuzz.log"; ls "$WORK"/net-fuzz-* ; exit 1; }
-tail -2 "$WORK/net-fuzz.log"
+fuzz_for 60 "$ROOT/crates/net/fuzz" capture "$WORK/net-fuzz-corpus"
