@@ -1,5 +1,5 @@
-//! Actions over REST (and for the dashboard's Approve button): approve, run and
-//! undo one action of a campaign, through takedown-act's own functions, so that the
+//! Actions over REST (and for the dashboard's Approve button): approve, run, undo
+//! or abandon one action of a campaign, through takedown-act's own functions, so that the
 //! two-person rule and the lifecycle are the CLI's exactly.
 //!
 //! Only the owner organisation of a campaign acts on its actions, with a token of
@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/campaigns/{name}/actions/{id}/approve", post(approve_route))
         .route("/api/v1/campaigns/{name}/actions/{id}/run", post(run_route))
         .route("/api/v1/campaigns/{name}/actions/{id}/undo", post(undo_route))
+        .route("/api/v1/campaigns/{name}/actions/{id}/abandon", post(abandon_route))
 }
 
 /// The action `id` of campaign `name`, if `p` may act on it: 403 for a role below
@@ -180,6 +181,33 @@ async fn undo_route(
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     outcome_route(state, headers, name, id, undo_action).await
+}
+
+/// Gives up an action that a run left `running` and will not finish, as `takedown
+/// abandon` does; the body says why, for the audit trail: `{"reason": "…"}`.
+async fn abandon_route(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let p = principal(&state, &headers, false).await?;
+    state
+        .with(move |store| {
+            let s = actable(store, &p, &name, &id)?;
+            let reason = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("reason")?.as_str().map(|r| r.trim().to_string()))
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "send a JSON body {\"reason\": \"…\"}: why the action is given up, for the audit trail".into(),
+                    )
+                })?;
+            let outcome = takedown_act::run::abandon(store, &s.action.id, &p.user, &reason)?;
+            Ok(Json(json!({ "outcome": outcome })))
+        })
+        .await
 }
 
 async fn outcome_route(

@@ -33,6 +33,25 @@ fn action_op(summary: &str, description: &str, key: &str, schema: Value) -> Valu
     ], "responses": responses } })
 }
 
+/// Abandon takes a body (the reason) and never needs a connector.
+fn abandon_op() -> Value {
+    let mut op = action_op(
+        "Give up an action a run left running",
+        "For a run that stopped (killed, crashed) before it recorded the outcome: the action becomes failed with the reason, and can be approved and run again. Only a running action (409 otherwise).",
+        "outcome",
+        json!({ "$ref": "#/components/schemas/Outcome" }),
+    );
+    let post = &mut op["post"];
+    post["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": {
+        "type": "object", "required": ["reason"],
+        "properties": { "reason": { "type": "string", "minLength": 1, "description": "why, for the audit trail" } } } } } });
+    post["responses"]["400"]["description"] = json!("no JSON body with a non-empty reason");
+    if let Some(responses) = post["responses"].as_object_mut() {
+        responses.remove("501");
+    }
+    op
+}
+
 fn name_param() -> Value {
     json!([{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }])
 }
@@ -65,6 +84,7 @@ pub fn document() -> Value {
             "/api/v1/campaigns/{name}/actions/{id}/undo": action_op("Undo a done or verified action",
                 "Through the same connectors as run; a sent notice cannot be undone (409).",
                 "outcome", json!({ "$ref": "#/components/schemas/Outcome" })),
+            "/api/v1/campaigns/{name}/actions/{id}/abandon": abandon_op(),
             "/api/v1/campaigns/{name}/audit": op("Its audit trail", name_param(), list_of("events", json!({ "$ref": "#/components/schemas/AuditEvent" }))),
             "/api/v1/intel": op("Intel objects, paged", json!([
                 { "name": "type", "in": "query", "schema": { "type": "string" } },

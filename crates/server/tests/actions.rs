@@ -41,6 +41,16 @@ fn world(outbox: Option<std::path::PathBuf>) -> World {
 
 /// The same, with `findings` filed under zinc by alice.
 fn world_with(outbox: Option<std::path::PathBuf>, findings: Vec<takedown_model::Finding>) -> World {
+    world_prepared(outbox, findings, |_, _| {})
+}
+
+/// The same, with `prepare` run on the store (given the action ids) before the server
+/// takes it.
+fn world_prepared(
+    outbox: Option<std::path::PathBuf>,
+    findings: Vec<takedown_model::Finding>,
+    prepare: impl FnOnce(&Store, &std::collections::BTreeMap<&'static str, String>),
+) -> World {
     let store = Store::open_in_memory().unwrap();
     for org in ["msft", "fb", "other"] {
         store.add_org(org, Tlp::Amber, "t").unwrap();
@@ -84,6 +94,7 @@ fn world_with(outbox: Option<std::path::PathBuf>, findings: Vec<takedown_model::
     tokens.insert("ana", store.create_token("msft", "ana", Role::Analyst, "t").unwrap());
     tokens.insert("fb", store.create_token("fb", "fbadmin", Role::Admin, "t").unwrap());
     tokens.insert("other", store.create_token("other", "o", Role::Admin, "t").unwrap());
+    prepare(&store, &ids);
     let act = ActConfig { outbox, ..ActConfig::default() };
     World { state: AppState::new(store).with_act(act), tokens, ids }
 }
@@ -336,4 +347,54 @@ async fn the_campaign_page_draws_the_account_cluster_and_lists_notices_sent() {
     // The notice's own events are in the campaign's trail and timeline.
     assert!(html.contains("audit · notice.sent"), "timeline");
     assert!(audit(&w).await.iter().any(|e| e.1 == "notice.sent"), "REST audit");
+}
+
+#[tokio::test]
+async fn an_action_left_running_is_abandoned_with_a_reason_then_approved_again() {
+    // bob approved the block and a run took it, then died before recording the outcome.
+    let w = world_prepared(None, Vec::new(), |store, ids| {
+        for to in [ActionState::Approved, ActionState::Running] {
+            let t = takedown_store::Transition {
+                to,
+                who: "bob",
+                approver: (to == ActionState::Approved).then_some("bob"),
+                result: None,
+                detail: serde_json::json!({}),
+            };
+            store.move_action(&ids["block"], t).unwrap();
+        }
+    });
+    let abandon = |who: &str, action: &str, body: &str| {
+        Request::post(format!("/api/v1/campaigns/zinc/actions/{}/abandon", w.ids[action]))
+            .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens[who]))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let reason = r#"{"reason": "run killed at 14:02"}"#;
+    // An analyst may not, nor a partner's admin; the reason is required.
+    assert_eq!(send(&w, abandon("ana", "block", reason)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&w, abandon("fb", "block", reason)).await.0, StatusCode::FORBIDDEN);
+    for body in ["", "{}", r#"{"reason": "  "}"#, "not json"] {
+        let (status, _, text) = send(&w, abandon("bob", "block", body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}: {text}");
+    }
+    // Only a running action can be abandoned.
+    assert_eq!(send(&w, abandon("bob", "notify", reason)).await.0, StatusCode::CONFLICT);
+
+    let (status, _, text) = send(&w, abandon("bob", "block", reason)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["outcome"]["state"], "failed", "{v}");
+    assert!(v["outcome"]["detail"].as_str().unwrap().contains("abandoned: run killed at 14:02"), "{v}");
+    assert_eq!(send(&w, abandon("bob", "block", reason)).await.0, StatusCode::CONFLICT);
+    let failed: Vec<_> = audit(&w).await.into_iter().filter(|(_, verb, _)| verb == "action.failed").collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "bob", "{failed:?}");
+
+    // Approved again, it runs to the end.
+    assert_eq!(post(&w, "bob", "block", "approve").await.0, StatusCode::OK);
+    let (status, v) = post(&w, "bob", "block", "run").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"]["state"], "done", "{v}");
 }
