@@ -185,6 +185,32 @@ fn quarantine_moves_hits_keeps_victims_data_and_restores_bit_exact() {
     assert_eq!(verbs, expected);
 }
 
+#[test]
+fn a_hit_whose_path_is_not_utf8_is_quarantined_and_restored() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A directory name that is not UTF-8: shown with U+FFFD, but the file is moved.
+    let odd = dir.path().join("host").join(std::ffi::OsStr::from_bytes(b"Users\xff"));
+    std::fs::create_dir_all(&odd).unwrap();
+    let note = odd.join("@Please_Read_Me@.txt");
+    std::fs::write(&note, b"Ooops, your files have been encrypted!").unwrap();
+    let db = dir.path().join("t.db");
+    let v = dir.path().join("vault");
+    let v = v.to_str().unwrap();
+    let host = dir.path().join("host");
+    let run =
+        takedown(&db, &["sweep", "--quarantine", "--vault", v, "--output-format", "json", host.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let moved = json(&run.stdout)["quarantined"].as_array().unwrap().clone();
+    assert_eq!(moved.len(), 1, "{}{}", run.stdout, run.stderr);
+    assert!(moved[0]["path"].as_str().unwrap().contains("Users\u{fffd}"), "{}", run.stdout);
+    assert!(!note.exists());
+    let id = moved[0]["id"].as_str().unwrap();
+    let run = takedown(&db, &["quarantine", "restore", id, "--vault", v]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(&note).unwrap(), b"Ooops, your files have been encrypted!");
+}
+
 /// The same (file, rule) pairs as classic `yara -r` on planted files built from
 /// signature-base's WannaCry and Lazarus rules.
 #[test]

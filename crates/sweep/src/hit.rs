@@ -2,6 +2,7 @@
 //! defensible.
 
 use serde::Serialize;
+use std::path::PathBuf;
 
 /// How the file was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -41,8 +42,13 @@ pub const MAX_SHOWN: usize = 64;
 /// One detection in one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
-    /// The file on disk.
+    /// The file on disk, for people and reports (bytes that are not UTF-8 shown as
+    /// U+FFFD).
     pub path: String,
+    /// The file on disk as the system names it, which is what quarantine moves: a
+    /// name that is not UTF-8 must not keep a file out of the vault.
+    #[serde(skip)]
+    pub file: PathBuf,
     /// Inside a zip archive: the member's path, and for nested archives the
     /// members' paths joined by `!` (`inner.zip!evil.exe`).
     #[serde(skip_serializing_if = "Option::is_none")]

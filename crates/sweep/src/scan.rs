@@ -167,7 +167,7 @@ impl<'r> FileScanner<'r> {
         let shown = path.to_string_lossy().into_owned();
         let mut report = FileReport::default();
         let exists = |p: &Path| p.symlink_metadata().is_ok();
-        report.error = self.check(&shown, None, path, Content::Whole(data), &owner, &exists, &mut report.hits);
+        report.error = self.check(path, &shown, None, path, Content::Whole(data), &owner, &exists, &mut report.hits);
         if self.scan_archives && archive::is_zip(data) {
             let mut member_hits = Vec::new();
             let absent = |_: &Path| true;
@@ -176,6 +176,7 @@ impl<'r> FileScanner<'r> {
             let archive_report = archive::walk(data, limit, &mut |member, bytes| {
                 let member_path = Path::new(member);
                 let found = self.check(
+                    path,
                     &shown,
                     Some(member),
                     member_path,
@@ -204,15 +205,17 @@ impl<'r> FileScanner<'r> {
         let shown = path.to_string_lossy().into_owned();
         let exists = |p: &Path| p.symlink_metadata().is_ok();
         let mut hits = Vec::new();
-        self.check(&shown, None, path, Content::Head(head), &owner, &exists, &mut hits);
+        self.check(path, &shown, None, path, Content::Head(head), &owner, &exists, &mut hits);
         hits
     }
 
     /// Every check on one piece of content: the file itself, or an archive member
-    /// (`member` set, `name_path` its path inside the archive). Returns a YARA error.
+    /// (`member` set, `name_path` its path inside the archive). `file` is the file on
+    /// disk and `path` the same shown as text. Returns a YARA error.
     #[allow(clippy::too_many_arguments)]
     fn check(
         &mut self,
+        file: &Path,
         path: &str,
         member: Option<&str>,
         name_path: &Path,
@@ -225,6 +228,7 @@ impl<'r> FileScanner<'r> {
         let ruleset = self.ruleset;
         let hit = |kind: HitKind, rule: Option<String>, matched: String| Hit {
             path: path.to_string(),
+            file: file.to_path_buf(),
             member: member.map(str::to_string),
             kind,
             rule,
@@ -251,6 +255,7 @@ impl<'r> FileScanner<'r> {
                 for h in found.iter().flat_map(|f| f.iter()) {
                     let mut h = h.clone();
                     h.path = path.to_string();
+                    h.file = file.to_path_buf();
                     h.member = member.map(str::to_string);
                     hits.push(h);
                 }

@@ -47,6 +47,7 @@ impl FileTime {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub id: String,
+    #[serde(with = "os_path")]
     pub original_path: PathBuf,
     pub size: u64,
     /// Permission bits and file type bits, as `st_mode`.
@@ -65,6 +66,38 @@ pub struct Item {
     pub reason: serde_json::Value,
     /// The XOR key of the stored copy, hex.
     key: String,
+}
+
+/// A path in a record: text when it is UTF-8, else `{"bytes": [...]}`, so that a file
+/// whose name is not UTF-8 (malware may choose such a name) is recorded and restored
+/// to where it was.
+mod os_path {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::ffi::OsString;
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::{Path, PathBuf};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Stored<'a> {
+        Text(std::borrow::Cow<'a, str>),
+        Bytes { bytes: Vec<u8> },
+    }
+
+    pub fn serialize<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+        match path.to_str() {
+            Some(text) => Stored::Text(text.into()),
+            None => Stored::Bytes { bytes: path.as_os_str().as_bytes().to_vec() },
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        Ok(match Stored::deserialize(d)? {
+            Stored::Text(text) => PathBuf::from(text.into_owned()),
+            Stored::Bytes { bytes } => PathBuf::from(OsString::from_vec(bytes)),
+        })
+    }
 }
 
 /// A step of a quarantine or restore, reported as it completes (for the audit trail).
@@ -426,6 +459,31 @@ mod tests {
         assert_eq!(meta.modified().unwrap(), when);
         assert!(vault.list().unwrap().is_empty());
         assert!(matches!(vault.restore(&item.id, &mut |_, _| {}), Err(SweepError::NoSuchItem(_))));
+    }
+
+    #[test]
+    fn a_file_whose_path_is_not_utf8_is_recorded_and_restored_where_it_was() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(&dir.path().join("vault")).unwrap();
+        let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+        std::fs::create_dir(&odd).unwrap();
+        let file = odd.join(std::ffi::OsStr::from_bytes(b"x\xff.exe"));
+        std::fs::write(&file, b"MZ payload").unwrap();
+        let item = vault.quarantine(&file, serde_json::Value::Null, &mut |_, _| {}).unwrap();
+        assert!(!file.exists());
+        // Read back from the record on disk, not from the item in memory.
+        let listed = vault.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].original_path, file);
+        vault.restore(&item.id, &mut |_, _| {}).unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"MZ payload");
+        // A UTF-8 path is still recorded as plain text.
+        let plain = dir.path().join("plain.exe");
+        std::fs::write(&plain, b"MZ").unwrap();
+        let item = vault.quarantine(&plain, serde_json::Value::Null, &mut |_, _| {}).unwrap();
+        let record = serde_json::to_value(&item).unwrap();
+        assert_eq!(record["original_path"], plain.to_str().unwrap());
     }
 
     #[test]

@@ -431,17 +431,20 @@ fn quarantine_hits(
     vault: Option<&std::path::Path>,
 ) -> anyhow::Result<(Vec<Quarantined>, Vec<String>)> {
     let vault = Vault::open(&vault_dir(ctx, vault))?;
-    let victims: BTreeSet<&str> = hits.iter().filter(|h| is_victim_data(h)).map(|h| h.path.as_str()).collect();
-    let mut by_path: BTreeMap<&str, Vec<&Hit>> = BTreeMap::new();
-    for h in hits.iter().filter(|h| !victims.contains(h.path.as_str())) {
-        by_path.entry(h.path.as_str()).or_default().push(h);
+    // By the file as the system names it: a path shown as text may not be one.
+    let victims: BTreeSet<&std::path::Path> =
+        hits.iter().filter(|h| is_victim_data(h)).map(|h| h.file.as_path()).collect();
+    let mut by_file: BTreeMap<&std::path::Path, Vec<&Hit>> = BTreeMap::new();
+    for h in hits.iter().filter(|h| !victims.contains(h.file.as_path())) {
+        by_file.entry(h.file.as_path()).or_default().push(h);
     }
     let mut failed = Vec::new();
     let mut moved = Vec::new();
-    for (path, why) in by_path {
+    for (file, why) in by_file {
+        let path = why.first().map(|h| h.path.as_str()).unwrap_or_default();
         let reason = serde_json::to_value(&why)?;
         let mut audit_error = None;
-        let result = vault.quarantine(std::path::Path::new(path), reason, &mut |step, item| {
+        let result = vault.quarantine(file, reason, &mut |step, item| {
             if let Err(e) = audit_step(store, &ctx.user, step, item) {
                 audit_error.get_or_insert(e);
             }
