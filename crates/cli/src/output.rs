@@ -88,6 +88,27 @@ impl Style {
     }
 }
 
+/// Text that came from outside (file names above all) made safe to print on a line
+/// of a report: control characters are shown escaped (`\n`, `\t`, `\r`, else
+/// `\u{1b}`), so that a file name cannot start a forged line of its own or send
+/// escape sequences to the terminal. JSON output needs none of this.
+pub fn escaped(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
 /// Prints one JSON document (pretty) or one JSON line.
 pub fn print_json<T: serde::Serialize>(format: OutputFormat, value: &T) -> anyhow::Result<()> {
     use std::io::Write;
@@ -98,4 +119,18 @@ pub fn print_json<T: serde::Serialize>(format: OutputFormat, value: &T) -> anyho
     }
     writeln!(out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_nothing_else_is() {
+        assert_eq!(escaped("C:\\Users\\ana\\café.exe"), "C:\\Users\\ana\\café.exe");
+        assert!(matches!(escaped("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(escaped("a\nfilename  FAKE  /etc/passwd"), "a\\nfilename  FAKE  /etc/passwd");
+        assert_eq!(escaped("tab\there\r"), "tab\\there\\r");
+        assert_eq!(escaped("\x1b[31mred\u{85}"), "\\u{1b}[31mred\\u{85}");
+    }
 }

@@ -211,6 +211,27 @@ fn a_hit_whose_path_is_not_utf8_is_quarantined_and_restored() {
     assert_eq!(std::fs::read(&note).unwrap(), b"Ooops, your files have been encrypted!");
 }
 
+#[test]
+fn a_file_name_cannot_forge_lines_of_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("host").join("x\nartefact  wannacry-ransom-note  /forged\x1b[2J");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join("@Please_Read_Me@.txt"), b"pay").unwrap();
+    let db = dir.path().join("t.db");
+    let run = takedown(&db, &["sweep", dir.path().join("host").to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.lines().any(|l| l.starts_with("artefact  wannacry-ransom-note  /forged")), "{}", run.stdout);
+    assert!(!run.stdout.contains('\x1b'), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("x\\nartefact  wannacry-ransom-note  /forged\\u{1b}[2J/@Please_Read_Me@.txt"),
+        "{}",
+        run.stdout
+    );
+    // JSON keeps the name exactly (escaped by JSON itself).
+    let run = takedown(&db, &["sweep", "--output-format", "ndjson", dir.path().join("host").to_str().unwrap()]);
+    assert!(ndjson(&run.stdout)[0]["path"].as_str().unwrap().contains("x\nartefact"), "{}", run.stdout);
+}
+
 /// The same (file, rule) pairs as classic `yara -r` on planted files built from
 /// signature-base's WannaCry and Lazarus rules.
 #[test]

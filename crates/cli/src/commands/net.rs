@@ -5,7 +5,7 @@
 
 use crate::intel_store::ensure_builtin;
 use crate::outln;
-use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::{bail, Context as _};
 use clap::Args;
@@ -228,15 +228,18 @@ fn print_report(ctx: &Context, report: &Report, stored: Option<usize>) -> anyhow
                 let painted =
                     if host.is_attack() { style.error(&format!("{roles:<40}")) } else { format!("{roles:<40}") };
                 let first = host.evidence.iter().find(|e| e.role.is_some());
-                let detail =
-                    first.map_or(String::new(), |e| format!("{} (packets {:?}, {})", e.summary, e.packets, e.file));
+                // Summaries may quote what the packets said (names), and the file name
+                // is the user's: neither may break the line.
+                let detail = first.map_or(String::new(), |e| {
+                    escaped(&format!("{} (packets {:?}, {})", e.summary, e.packets, e.file)).into_owned()
+                });
                 outln!("{:<width$}  {painted}  {detail}", host.ip.to_string());
                 for e in host.evidence.iter().filter(|e| e.role.is_some()).skip(1) {
                     outln!(
                         "{:<width$}  {:<40}  {}",
                         "",
                         "",
-                        style.dim(&format!("{} (packets {:?}, {})", e.summary, e.packets, e.file))
+                        style.dim(&escaped(&format!("{} (packets {:?}, {})", e.summary, e.packets, e.file)))
                     );
                 }
             }
@@ -253,7 +256,7 @@ fn print_report(ctx: &Context, report: &Report, stored: Option<usize>) -> anyhow
                 ))
             );
             for t in &s.truncated {
-                eprintln!("warning: {t}");
+                eprintln!("warning: {}", escaped(t));
             }
             Ok(())
         }

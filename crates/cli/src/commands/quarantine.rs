@@ -2,7 +2,7 @@
 //! the vault, and putting it back bit for bit.
 
 use crate::outln;
-use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
@@ -72,7 +72,12 @@ pub fn run(ctx: &Context, cmd: QuarantineCommand) -> anyhow::Result<Exit> {
     match ctx.format {
         OutputFormat::Text => {
             let verb = if purge { "purged" } else { "restored" };
-            outln!("{verb} {} ({}, sha256 {})", item.original_path.display(), item.id, item.sha256);
+            outln!(
+                "{verb} {} ({}, sha256 {})",
+                escaped(&item.original_path.display().to_string()),
+                item.id,
+                item.sha256
+            );
         }
         _ => print_json(ctx.format, &item)?,
     }
@@ -100,8 +105,8 @@ fn list(ctx: &Context, vault: &Vault) -> anyhow::Result<Exit> {
                     style.bold(&item.id),
                     item.quarantined_at,
                     item.size,
-                    item.original_path.display(),
-                    style.dim(why.unwrap_or(""))
+                    escaped(&item.original_path.display().to_string()),
+                    style.dim(&escaped(why.unwrap_or("")))
                 );
             }
         }

@@ -5,7 +5,7 @@
 use crate::commands::quarantine::{audit_step, data_dir, vault_dir};
 use crate::intel_store::{ensure_builtin, StoreLookup};
 use crate::outln;
-use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::{bail, Context as _};
 use clap::Args;
@@ -159,7 +159,7 @@ pub fn run(ctx: &Context, args: SweepArgs) -> anyhow::Result<Exit> {
     };
     print_report(ctx, &hits, &summary, &loaded, stored, &quarantined)?;
     if !failed.is_empty() {
-        bail!("{} file(s) could not be quarantined: {}", failed.len(), failed.join(", "));
+        bail!("{} file(s) could not be quarantined: {}", failed.len(), escaped(&failed.join(", ")));
     }
     Ok(if hits.is_empty() { Exit::Clean } else { Exit::Findings })
 }
@@ -368,7 +368,7 @@ fn print_report(
             let style = Style::stdout();
             for h in hits {
                 let what = h.rule.as_deref().unwrap_or(&h.matched);
-                outln!("{:<9} {}  {}", h.kind.as_str(), style.bold(what), h.location());
+                outln!("{:<9} {}  {}", h.kind.as_str(), style.bold(&escaped(what)), escaped(&h.location()));
                 let mut detail = Vec::new();
                 if let Some(file) = &h.rule_file {
                     detail.push(format!("rules {file}"));
@@ -386,7 +386,7 @@ fn print_report(
                 if !h.sha256.is_empty() {
                     detail.push(format!("sha256 {}", h.sha256));
                 }
-                outln!("          {}", style.dim(&detail.join(" · ")));
+                outln!("          {}", style.dim(&escaped(&detail.join(" · "))));
             }
             let s = summary;
             outln!(
@@ -406,10 +406,10 @@ fn print_report(
                 outln!("{n} new findings filed under the campaign");
             }
             for q in quarantined {
-                outln!("quarantined {} as {}", q.path, q.id);
+                outln!("quarantined {} as {}", escaped(&q.path), q.id);
             }
             for notice in &s.notices {
-                eprintln!("note: {notice}");
+                eprintln!("note: {}", escaped(notice));
             }
             Ok(())
         }
@@ -455,7 +455,7 @@ fn quarantine_hits(
         match result {
             Ok(item) => moved.push(Quarantined { path: path.to_string(), id: item.id }),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", escaped(&e.to_string()));
                 failed.push(path.to_string());
             }
         }
