@@ -150,6 +150,19 @@ fn exposure_lists_real_people_most_exposed_first() {
 }
 
 #[test]
+fn ids_from_the_files_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let edges = write(dir.path(), "e.txt", b"f1 \x1b[2Jalice\nf1 bob\n");
+    let fake = write(dir.path(), "fake.txt", b"f1 \x1b]0;ghost\x07\n");
+    let r = takedown(&db, &["accounts", "exposure", "--edges", &edges, "--fake", &fake]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'), "{:?}{:?}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("\\u{1b}[2Jalice"), "{:?}", r.stdout);
+    assert!(r.stderr.contains("\\u{1b}]0;ghost\\u{7}"), "{:?}", r.stderr);
+}
+
+#[test]
 fn exposure_orders_by_strength_with_scores() {
     // f1..f3 confirmed fake; m a fake they missed, with three fake friends, scored just
     // under them; alice clearly real with one fake friend.

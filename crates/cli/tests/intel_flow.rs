@@ -43,6 +43,22 @@ fn why_gives_the_chain_and_exit_1() {
 }
 
 #[test]
+fn names_from_intel_files_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let file = dir.path().join("odd.json");
+    // JSON escapes: a newline and an ESC sequence inside the name.
+    let name = r"Evil\nLazarus Group  (intrusion-set)\u001b[2J";
+    std::fs::write(&file, bundle(&malware("2019-03-25T17:30:17.004Z", name, ""))).unwrap();
+    let r = takedown(&db, &["intel", "import", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = takedown(&db, &["intel", "show", "malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains('\x1b'), "{:?}", r.stdout);
+    assert!(r.stdout.starts_with("Evil\\nLazarus Group  (intrusion-set)\\u{1b}[2J  (malware)\n"), "{:?}", r.stdout);
+}
+
+#[test]
 fn newer_versions_win_and_history_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");

@@ -2,7 +2,7 @@
 //! known ones, explain each verdict, and list the real people they reached.
 
 use crate::outln;
-use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
@@ -137,7 +137,7 @@ fn warn_missing(which: &str, file: &Path, missing: &[String]) {
         Style::stderr().warn("warning:"),
         file.display(),
         missing.len(),
-        shown.join(" "),
+        escaped(&shown.join(" ")),
         if missing.len() > shown.len() { " …" } else { "" }
     );
 }
@@ -210,7 +210,8 @@ fn rank(ctx: &Context, a: RankArgs) -> anyhow::Result<Exit> {
 }
 
 fn print_evidence(e: &AccountEvidence) -> anyhow::Result<()> {
-    outln!("{:>4}. {}  score {:.6}", e.rank, e.id, e.score);
+    // Ids and attribute values come from the user's files as they are.
+    outln!("{:>4}. {}  score {:.6}", e.rank, escaped(&e.id), e.score);
     outln!(
         "      {} of {} friends are known or ranked fake ({:.0} %)",
         e.fake_neighbours,
@@ -220,10 +221,13 @@ fn print_evidence(e: &AccountEvidence) -> anyhow::Result<()> {
     if e.path_to_fake_seed.is_empty() {
         outln!("      no path to a known fake");
     } else {
-        outln!("      path to known fake: {}", e.path_to_fake_seed.join(" — "));
+        outln!("      path to known fake: {}", escaped(&e.path_to_fake_seed.join(" — ")));
     }
     for s in &e.shared {
-        outln!("      shares {} {} with known fake(s) {}", s.column, s.value, s.fakes.join(", "));
+        outln!(
+            "      {}",
+            escaped(&format!("shares {} {} with known fake(s) {}", s.column, s.value, s.fakes.join(", ")))
+        );
     }
     Ok(())
 }
@@ -325,11 +329,11 @@ fn exposure_cmd(ctx: &Context, a: ExposureArgs) -> anyhow::Result<Exit> {
             }
             outln!(
                 "  {}  {} fake friend(s) of {} ({:.0} %){when}: {}",
-                e.id,
+                escaped(&e.id),
                 e.fakes.len(),
                 e.degree,
                 e.fake_fraction * 100.0,
-                e.fakes.join(", ")
+                escaped(&e.fakes.join(", "))
             );
         }
         if let Some(n) = stored {

@@ -2,7 +2,7 @@
 
 use crate::intel_store::{ensure_builtin, to_new, StoreLookup};
 use crate::outln;
-use crate::output::{print_json, Exit, OutputFormat, Style};
+use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::{bail, Context as _};
 use clap::{Subcommand, ValueEnum};
@@ -340,17 +340,20 @@ fn confidence(c: Option<u64>) -> String {
 
 fn print_profile(p: &Profile) -> std::io::Result<()> {
     let style = Style::stdout();
-    outln!("{}  ({})", style.bold(&p.name), p.type_);
+    // Everything shown here comes from intel files and partners as it is.
+    outln!("{}  ({})", style.bold(&escaped(&p.name)), escaped(&p.type_));
     if !p.aliases.is_empty() {
-        outln!("  also known as: {}", p.aliases.iter().cloned().collect::<Vec<_>>().join(", "));
+        outln!("  also known as: {}", escaped(&p.aliases.iter().cloned().collect::<Vec<_>>().join(", ")));
     }
     for o in &p.objects {
         let attack = o.attack_id.as_deref().map(|a| format!(" [{a}]")).unwrap_or_default();
-        outln!("  source: {}  {}{attack}", o.source, style.dim(&o.id));
+        outln!("  source: {}  {}{}", escaped(&o.source), style.dim(&escaped(&o.id)), escaped(&attack));
     }
     if let Some(d) = &p.description {
         outln!();
-        outln!("  {}", wrap(&strip_citations(d), 88, "  "));
+        // Line breaks in the text are only spaces to wrap at; other control
+        // characters are shown escaped.
+        outln!("  {}", wrap(&escaped(&wrap(&strip_citations(d), usize::MAX, "")), 88, "  "));
     }
     let (title, related) = if p.type_ == "malware" || p.type_ == "tool" {
         ("Used by", &p.related)
@@ -363,28 +366,28 @@ fn print_profile(p: &Profile) -> std::io::Result<()> {
         let attack = m.attack_id.as_deref().unwrap_or("");
         outln!(
             "  {:<28} {:<14} {:<6} {:<22} {}",
-            m.name,
-            m.type_,
-            attack,
+            escaped(&m.name),
+            escaped(&m.type_),
+            escaped(attack),
             confidence(m.confidence),
-            style.dim(&m.source)
+            style.dim(&escaped(&m.source))
         );
     }
     outln!();
     outln!("{} ({})", style.bold("Techniques"), p.techniques.len());
     for t in &p.techniques {
-        outln!("  {:<10} {}", t.attack_id.as_deref().unwrap_or("-"), t.name);
+        outln!("  {:<10} {}", escaped(t.attack_id.as_deref().unwrap_or("-")), escaped(&t.name));
     }
     outln!();
     outln!("{} ({})", style.bold("Indicators"), p.indicators.len());
     for i in &p.indicators {
-        let via = i.via.as_deref().map(|v| format!(" via {v}")).unwrap_or_default();
+        let via = i.via.as_deref().map(|v| format!(" via {}", escaped(v))).unwrap_or_default();
         outln!(
             "  {:<13} {:<66} {:<22} {}{}",
-            i.kind,
-            truncate(&i.value, 66),
+            escaped(&i.kind),
+            escaped(&truncate(&i.value, 66)),
             confidence(i.confidence),
-            style.dim(&i.source),
+            style.dim(&escaped(&i.source)),
             via
         );
     }
