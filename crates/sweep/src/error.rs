@@ -20,6 +20,8 @@ pub enum SweepError {
     NoSuchItem(String),
     #[error("{path} exists again; restore refuses to overwrite it (move it aside, then restore)")]
     WouldOverwrite { path: PathBuf },
+    #[error("{path}: its folder now leads to {now}, not to {was} as when it was quarantined (a symbolic link put in its path?); restore refuses to write there (restore it after putting the folder back)")]
+    FolderMoved { path: PathBuf, was: PathBuf, now: PathBuf },
     #[error("vault item {id}: {reason}; it was left in the vault as it is")]
     Damaged { id: String, reason: String },
 }

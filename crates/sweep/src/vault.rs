@@ -49,6 +49,10 @@ pub struct Item {
     pub id: String,
     #[serde(with = "os_path")]
     pub original_path: PathBuf,
+    /// The folder it was in, with every symbolic link resolved, when it was
+    /// quarantined (empty in records from before this was kept).
+    #[serde(with = "os_path", default)]
+    pub folder: PathBuf,
     pub size: u64,
     /// Permission bits and file type bits, as `st_mode`.
     pub mode: u32,
@@ -185,7 +189,15 @@ impl Vault {
 
         // 1. Copy, defanged, hashing the original as it is read.
         let (sha256, md5, sha1) = (|| -> std::io::Result<(String, String, String)> {
-            let mut src = File::open(path)?;
+            // Not through a symbolic link, and the very file whose metadata was
+            // read: a file swapped for a link (to /etc/shadow, say) between the look
+            // and the open would otherwise be copied, and restored later as the
+            // original owner's.
+            let mut src = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
+            let opened = src.metadata()?;
+            if (opened.dev(), opened.ino()) != (before.dev(), before.ino()) {
+                return Err(std::io::Error::other("it was replaced by another file as it was opened"));
+            }
             let mut dst = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&part)?;
             let (mut sha256, mut md5, mut sha1) = (Sha256::new(), md5::Md5::new(), sha1::Sha1::new());
             let mut buf = vec![0u8; CHUNK];
@@ -212,6 +224,7 @@ impl Vault {
         let item = Item {
             id: id.clone(),
             original_path: path.to_path_buf(),
+            folder: path.parent().and_then(|p| std::fs::canonicalize(p).ok()).unwrap_or_default(),
             size: before.len(),
             mode: before.mode(),
             uid: before.uid(),
@@ -239,7 +252,11 @@ impl Vault {
             Err(e) => return Err(fail(format!("reading the copy back failed: {e}"))),
         }
         let after = std::fs::symlink_metadata(path).map_err(|e| fail(format!("the original went away: {e}")))?;
-        if after.len() != before.len() || after.mtime() != before.mtime() || after.mtime_nsec() != before.mtime_nsec() {
+        if (after.dev(), after.ino()) != (before.dev(), before.ino())
+            || after.len() != before.len()
+            || after.mtime() != before.mtime()
+            || after.mtime_nsec() != before.mtime_nsec()
+        {
             return Err(fail("the original changed while it was copied".into()));
         }
         on_step(Step::Verified, &item);
@@ -315,6 +332,16 @@ impl Vault {
             .filter(|k| k.len() == KEY_LEN)
             .ok_or_else(|| SweepError::Damaged { id: id.to_string(), reason: "its key is unreadable".into() })?;
         let parent = target.parent().unwrap_or(Path::new("."));
+        // The same folder it left, not one a symbolic link now leads to: whoever can
+        // write above it could otherwise have a file restored, with its owner and
+        // mode, anywhere (into /etc/cron.d, say).
+        if !item.folder.as_os_str().is_empty() {
+            if let Ok(now) = std::fs::canonicalize(parent) {
+                if now != item.folder {
+                    return Err(SweepError::FolderMoved { path: target.clone(), was: item.folder.clone(), now });
+                }
+            }
+        }
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
         let temp = parent.join(format!(".{name}.takedown-restore-{id}"));
         let _ = std::fs::remove_file(&temp);
@@ -484,6 +511,48 @@ mod tests {
         let item = vault.quarantine(&plain, serde_json::Value::Null, &mut |_, _| {}).unwrap();
         let record = serde_json::to_value(&item).unwrap();
         assert_eq!(record["original_path"], plain.to_str().unwrap());
+    }
+
+    #[test]
+    fn restore_refuses_a_folder_that_a_symbolic_link_now_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(&dir.path().join("vault")).unwrap();
+        let downloads = dir.path().join("home/ana/Downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
+        let file = downloads.join("invoice.exe");
+        std::fs::write(&file, b"MZ not really").unwrap();
+        let item = vault.quarantine(&file, serde_json::Value::Null, &mut |_, _| {}).unwrap();
+        assert_eq!(item.folder, std::fs::canonicalize(&downloads).unwrap());
+
+        // The user swaps the folder for a link to a folder of root's.
+        let cron = dir.path().join("etc/cron.d");
+        std::fs::create_dir_all(&cron).unwrap();
+        std::fs::remove_dir(&downloads).unwrap();
+        std::os::unix::fs::symlink(&cron, &downloads).unwrap();
+        let refused = vault.restore(&item.id, &mut |_, _| {});
+        assert!(matches!(refused, Err(SweepError::FolderMoved { .. })), "{refused:?}");
+        assert_eq!(std::fs::read_dir(&cron).unwrap().count(), 0);
+
+        // The folder itself back (a new one at the same place is fine): restored.
+        std::fs::remove_file(&downloads).unwrap();
+        std::fs::create_dir(&downloads).unwrap();
+        vault.restore(&item.id, &mut |_, _| {}).unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"MZ not really");
+    }
+
+    #[test]
+    fn a_record_from_before_folders_were_kept_still_restores() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(&dir.path().join("vault")).unwrap();
+        let file = dir.path().join("a.exe");
+        std::fs::write(&file, b"MZ").unwrap();
+        let item = vault.quarantine(&file, serde_json::Value::Null, &mut |_, _| {}).unwrap();
+        let manifest = vault.manifest_path(&item.id);
+        let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+        record.as_object_mut().unwrap().remove("folder");
+        std::fs::write(&manifest, serde_json::to_vec(&record).unwrap()).unwrap();
+        vault.restore(&item.id, &mut |_, _| {}).unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"MZ");
     }
 
     #[test]
