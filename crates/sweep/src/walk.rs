@@ -327,7 +327,7 @@ fn check_file(
     progress: &Progress,
     notice: &(dyn Fn(String) + Sync),
 ) -> Vec<Hit> {
-    match read_file(path, opts.max_filesize, buf) {
+    match read_file(path, opts.max_filesize, opts.follow_symlinks, buf) {
         Ok(Read_::Whole(meta)) => {
             counters.files.fetch_add(1, Ordering::Relaxed);
             counters.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
@@ -397,10 +397,19 @@ enum Read_ {
 }
 
 /// Reads the file into `buf`, once; a file over `max` yields its first bytes only.
-fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Read_> {
+fn read_file(path: &Path, max: u64, follow: bool, buf: &mut Vec<u8>) -> std::io::Result<Read_> {
+    use std::os::unix::fs::OpenOptionsExt;
     buf.clear();
-    let mut file = std::fs::File::open(path)?;
+    // The walker listed a regular file, but it may have been replaced since (by
+    // something that knows a sweep is running): by a FIFO, whose open would wait for
+    // a writer forever and hang the sweep, or by a link to a device. Non-blocking,
+    // not through a link unless links are followed, and only a regular file is read.
+    let flags = if follow { libc::O_NONBLOCK } else { libc::O_NONBLOCK | libc::O_NOFOLLOW };
+    let mut file = std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path)?;
     let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("it is no longer a regular file (replaced while the sweep ran?)"));
+    }
     if meta.len() > max {
         file.take(64).read_to_end(buf)?;
         return Ok(Read_::TooLarge(meta));
@@ -478,6 +487,30 @@ fn unescape_mount(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_file_replaced_by_a_fifo_or_a_link_is_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("was-a-file");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (f, l) = (fifo.clone(), link.clone());
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let fifo = read_file(&f, 1 << 20, false, &mut buf).map(|_| ());
+            let link = read_file(&l, 1 << 20, false, &mut buf).map(|_| ());
+            let followed = read_file(&l, 1 << 20, true, &mut buf).map(|_| ());
+            let _ = tx.send((fifo, link, followed));
+        });
+        let (fifo, link, followed) = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("no answer: blocked");
+        assert!(fifo.unwrap_err().to_string().contains("no longer a regular file"));
+        assert!(link.is_err(), "a link is not followed");
+        assert!(followed.unwrap_err().to_string().contains("no longer a regular file"));
+    }
 
     #[test]
     fn a_panic_in_the_checks_costs_the_file_not_the_sweep() {
