@@ -313,7 +313,16 @@ fn parse_line<'a>(line: &'a [u8], n: u64, path: &Path) -> Result<Option<RawEdge<
     let bad = |message: String| Error::BadLine { path: PathBuf::from(path), line: n, message };
     let mut cols = text.split_whitespace();
     let (Some(a), Some(b)) = (cols.next(), cols.next()) else {
-        return Err(bad(format!("expected two account ids, found {text:?}; an edge line is `ID ID [TIME [SENDER]]`")));
+        // Edge lists exported as CSV are common; ids themselves may hold commas, so
+        // the file is not guessed at, but the way out is named.
+        let csv = if text.contains(',') {
+            " separated by spaces or tabs, not commas (for a CSV file: tr ',' ' ' < FILE, after removing a header line)"
+        } else {
+            ""
+        };
+        return Err(bad(format!(
+            "expected two account ids{csv}, found {text:?}; an edge line is `ID ID [TIME [SENDER]]`"
+        )));
     };
     let time = match cols.next() {
         None => None,

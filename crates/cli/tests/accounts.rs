@@ -256,6 +256,12 @@ fn bad_input_is_explained() {
     let r = rank(&one, &fake, &real);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("one.txt:2") && r.stderr.contains("two account ids"), "{}", r.stderr);
+    assert!(!r.stderr.contains("commas"), "{}", r.stderr);
+    // A CSV export: the way out is named.
+    let csv = write(dir.path(), "e.csv", b"src,dst\na,b\n");
+    let r = rank(&csv, &fake, &real);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("e.csv:1") && r.stderr.contains("not commas"), "{}", r.stderr);
 
     // No real seed in the graph at all.
     let nobody_fake = write(dir.path(), "nf.txt", b"q1\n");
