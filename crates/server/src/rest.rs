@@ -95,19 +95,30 @@ async fn campaigns(State(state): State<AppState>, headers: HeaderMap) -> Result<
         .await
 }
 
-async fn campaign(
-    State(state): State<AppState>,
+/// What the campaign routes share: the token's organisation, the campaign it may see
+/// (404 otherwise), and `read` on the store off the async threads.
+async fn on_campaign(
+    state: AppState,
     headers: HeaderMap,
-    Path(name): Path<String>,
+    name: String,
+    read: impl FnOnce(&Store, &Access, Campaign, Option<String>) -> Result<Value, ApiError> + Send + 'static,
 ) -> Result<Json<Value>, ApiError> {
     let p = principal(&state, &headers, false).await?;
     state
         .with(move |store| {
             let access = store.access(&p.org)?;
             let (c, owner) = visible_campaign(store, &access, &name)?;
-            Ok(Json(campaign_json(&c, owner.as_deref())))
+            read(store, &access, c, owner).map(Json)
         })
         .await
+}
+
+async fn campaign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    on_campaign(state, headers, name, |_, _, c, owner| Ok(campaign_json(&c, owner.as_deref()))).await
 }
 
 async fn findings(
@@ -115,15 +126,10 @@ async fn findings(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
-    state
-        .with(move |store| {
-            let access = store.access(&p.org)?;
-            let (c, owner) = visible_campaign(store, &access, &name)?;
-            let list = visible_findings(store, &access, &c, owner.as_deref())?;
-            Ok(Json(json!({ "findings": list })))
-        })
-        .await
+    on_campaign(state, headers, name, |store, access, c, owner| {
+        Ok(json!({ "findings": visible_findings(store, access, &c, owner.as_deref())? }))
+    })
+    .await
 }
 
 async fn actions(
@@ -131,21 +137,17 @@ async fn actions(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
-    state
-        .with(move |store| {
-            let access = store.access(&p.org)?;
-            let (c, owner) = visible_campaign(store, &access, &name)?;
-            // Actions carry the campaign's level: they are its decisions.
-            let list: Vec<Value> = store
-                .actions(&c.name)?
-                .into_iter()
-                .filter(|a| access.campaign_item(&c.id, owner.as_deref(), &a.action.id, c.tlp))
-                .map(|a| serde_json::to_value(&a.action).unwrap_or(Value::Null))
-                .collect();
-            Ok(Json(json!({ "actions": list })))
-        })
-        .await
+    on_campaign(state, headers, name, |store, access, c, owner| {
+        // Actions carry the campaign's level: they are its decisions.
+        let list: Vec<Value> = store
+            .actions(&c.name)?
+            .into_iter()
+            .filter(|a| access.campaign_item(&c.id, owner.as_deref(), &a.action.id, c.tlp))
+            .map(|a| serde_json::to_value(&a.action).unwrap_or(Value::Null))
+            .collect();
+        Ok(json!({ "actions": list }))
+    })
+    .await
 }
 
 async fn audit(
@@ -153,23 +155,19 @@ async fn audit(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
-    state
-        .with(move |store| {
-            let access = store.access(&p.org)?;
-            let (c, _) = visible_campaign(store, &access, &name)?;
-            let events: Vec<Value> = campaign_audit(store, &c)?
-                .into_iter()
-                .map(|e| {
-                    json!({
-                        "seq": e.seq, "at": e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                        "actor": e.actor, "verb": e.verb, "object": e.object, "hash": e.hash,
-                    })
+    on_campaign(state, headers, name, |store, _, c, _| {
+        let events: Vec<Value> = campaign_audit(store, &c)?
+            .into_iter()
+            .map(|e| {
+                json!({
+                    "seq": e.seq, "at": e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    "actor": e.actor, "verb": e.verb, "object": e.object, "hash": e.hash,
                 })
-                .collect();
-            Ok(Json(json!({ "events": events })))
-        })
-        .await
+            })
+            .collect();
+        Ok(json!({ "events": events }))
+    })
+    .await
 }
 
 /// `type`, `limit` and `after`, read by hand so that a bad value is this server's
