@@ -189,6 +189,38 @@ pub fn read_message(stream: &mut impl Read) -> std::io::Result<Vec<u8>> {
     Ok(msg)
 }
 
+/// A listener on 127.0.0.1 that answers one connection as an unpatched Windows 7
+/// would: NT LM 0.12, an anonymous session, `IPC$`, and the `PeekNamedPipe` probe
+/// with `STATUS_INSUFF_SERVER_RESOURCES`. For tests of [`check`] and of what is built
+/// on it, where no unpatched Windows can run; returns its `HOST:PORT`.
+pub fn unpatched_responder() -> std::io::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?.to_string();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else { return };
+        for _ in 0..4 {
+            let Ok(req) = read_message(&mut s) else { return };
+            let Some(q) = parse_smb1(&req) else { return };
+            let (status, words): (u32, Vec<u8>) = match q.command {
+                // Dialect index 0, then the rest of a 17-word NT LM 0.12 answer.
+                SMB_COM_NEGOTIATE => (0, [vec![0, 0, 3], vec![0; 31]].concat()),
+                SMB_COM_SESSION_SETUP_ANDX => (0, vec![0xFF, 0, 0, 0, 0, 0]),
+                SMB_COM_TREE_CONNECT_ANDX => (0, vec![0xFF, 0, 0, 0, 1, 0]),
+                SMB_COM_TRANSACTION => (STATUS_INSUFF_SERVER_RESOURCES, vec![]),
+                _ => return,
+            };
+            let tid = if q.command == SMB_COM_TREE_CONNECT_ANDX { 2048 } else { q.tid };
+            let mut h = header(q.command, tid, 2049, 0);
+            h[5..9].copy_from_slice(&status.to_le_bytes());
+            h[9] = 0x98; // a reply
+            if s.write_all(&frame(&with_params(h, &words, &[]))).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(addr)
+}
+
 fn with_params(mut msg: Vec<u8>, words: &[u8], bytes: &[u8]) -> Vec<u8> {
     msg.push((words.len() / 2) as u8);
     msg.extend_from_slice(words);

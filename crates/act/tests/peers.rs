@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used)]
 
 use serde_json::{json, Value};
-use std::io::Write;
 use std::time::Duration;
 use takedown_act::directory::{AccountDirectory, Webhook};
 use takedown_act::notice::{NoticeContext, Smtp, SmtpTls};
@@ -402,41 +401,9 @@ fn harden_applied_verifies_only_where_smb1_is_refused() {
     assert!(err.to_string().contains("only a done harden action"), "{err}");
 }
 
-/// Answers like an unpatched Windows 7: accepts NT LM 0.12, an anonymous session
-/// and IPC$, and answers the PeekNamedPipe probe with STATUS_INSUFF_SERVER_RESOURCES.
-fn vulnerable_responder() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        let Ok((mut s, _)) = listener.accept() else { return };
-        for _ in 0..4 {
-            let Ok(req) = smb::read_message(&mut s) else { return };
-            let Some(q) = smb::parse_smb1(&req) else { return };
-            let (status, words): (u32, Vec<u8>) = match q.command {
-                // Dialect index 0, then the rest of a 17-word NT LM 0.12 answer.
-                0x72 => (0, [vec![0, 0, 3], vec![0; 31]].concat()),
-                0x73 => (0, vec![0xFF, 0, 0, 0, 0, 0]),
-                0x75 => (0, vec![0xFF, 0, 0, 0, 1, 0]),
-                0x25 => (smb::STATUS_INSUFF_SERVER_RESOURCES, vec![]),
-                _ => return,
-            };
-            let mut h = smb::header(q.command, if q.command == 0x75 { 2048 } else { q.tid }, 2049, 0);
-            h[5..9].copy_from_slice(&status.to_le_bytes());
-            h[9] = 0x98; // a reply
-            h.push((words.len() / 2) as u8);
-            h.extend_from_slice(&words);
-            h.extend_from_slice(&0u16.to_le_bytes());
-            if s.write_all(&smb::frame(&h)).is_err() {
-                return;
-            }
-        }
-    });
-    addr
-}
-
 #[test]
 fn a_host_answering_0xc0000205_is_vulnerable() {
-    let addr = vulnerable_responder();
+    let addr = smb::unpatched_responder().unwrap();
     let r = smb::check(&addr).unwrap();
     assert!(r.smb1);
     assert_eq!(r.ms17_010, Ms17010::Vulnerable, "{r:?}");

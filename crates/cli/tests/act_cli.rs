@@ -198,41 +198,11 @@ fn block_export_sinkholes_the_kill_switch() {
     assert!(r.stdout.contains("alert dns") && !r.stdout.contains("drop dns"), "{}", r.stdout);
 }
 
-/// Replays an unpatched Windows host's answers, ending in 0xC0000205.
-fn vulnerable_responder() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        let Ok((mut s, _)) = listener.accept() else { return };
-        for _ in 0..4 {
-            let Ok(req) = smb::read_message(&mut s) else { return };
-            let Some(q) = smb::parse_smb1(&req) else { return };
-            let (status, words): (u32, Vec<u8>) = match q.command {
-                0x72 => (0, [vec![0, 0, 3], vec![0; 31]].concat()),
-                0x73 => (0, vec![0xFF, 0, 0, 0, 0, 0]),
-                0x75 => (0, vec![0xFF, 0, 0, 0, 1, 0]),
-                0x25 => (smb::STATUS_INSUFF_SERVER_RESOURCES, vec![]),
-                _ => return,
-            };
-            let mut h = smb::header(q.command, 2048, 2049, 0);
-            h[5..9].copy_from_slice(&status.to_le_bytes());
-            h[9] = 0x98;
-            h.push((words.len() / 2) as u8);
-            h.extend_from_slice(&words);
-            h.extend_from_slice(&0u16.to_le_bytes());
-            if s.write_all(&smb::frame(&h)).is_err() {
-                return;
-            }
-        }
-    });
-    addr
-}
-
 #[test]
 fn harden_check_contract_on_a_vulnerable_host() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
-    let addr = vulnerable_responder();
+    let addr = smb::unpatched_responder().unwrap();
     let r = takedown(&db, &["harden", "check", "--output-format", "json", &addr]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = json(&r.stdout);
