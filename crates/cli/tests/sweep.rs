@@ -212,6 +212,36 @@ fn a_hit_whose_path_is_not_utf8_is_quarantined_and_restored() {
 }
 
 #[test]
+fn a_file_deeper_than_the_path_limit_is_checked() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host");
+    std::fs::create_dir(&host).unwrap();
+    // 25 folders of 200 characters: over 5,000 bytes, made through open folders
+    // since such a path cannot be handed to the kernel whole.
+    let name = "d".repeat(200);
+    let mut open = std::fs::File::open(&host).unwrap();
+    let mut deepest = host.clone();
+    for _ in 0..25 {
+        let next = format!("/proc/self/fd/{}/{name}", open.as_raw_fd());
+        std::fs::create_dir(&next).unwrap();
+        open = std::fs::File::open(&next).unwrap();
+        deepest.push(&name);
+    }
+    let note = format!("/proc/self/fd/{}/@Please_Read_Me@.txt", open.as_raw_fd());
+    std::fs::write(note, b"Ooops, your files have been encrypted!").unwrap();
+    let db = dir.path().join("t.db");
+    let run = takedown(&db, &["sweep", "--output-format", "ndjson", host.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines = ndjson(&run.stdout);
+    let want = deepest.join("@Please_Read_Me@.txt");
+    assert!(lines.iter().any(|h| h["path"] == want.to_str().unwrap() && h["kind"] == "artefact"), "{}", run.stdout);
+    let summary = &lines.last().unwrap()["summary"];
+    assert_eq!(summary["errors"], 0, "{summary}");
+    assert_eq!(summary["files"], 1, "{summary}");
+}
+
+#[test]
 fn a_file_name_cannot_forge_lines_of_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let odd = dir.path().join("host").join("x\nartefact  wannacry-ransom-note  /forged\x1b[2J");

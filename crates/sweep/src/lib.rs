@@ -28,6 +28,7 @@
 
 pub mod archive;
 pub mod artefact;
+mod deep;
 mod error;
 mod hit;
 mod intel;

@@ -149,6 +149,7 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
         builder.add(root);
     }
     let skip_for_filter = skipped.clone();
+    let excludes_deep = excludes.clone();
     builder
         .standard_filters(false)
         .hidden(false)
@@ -182,6 +183,8 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
     // cost a measurable share of the sweep in futex and sched_yield calls. The
     // channel is bounded: listing never runs far ahead.
     let (paths_tx, paths_rx) = crossbeam_channel::bounded::<Vec<PathBuf>>(64);
+    // Directories too deep to open by path, taken after the walk (see `deep`).
+    let too_deep = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let paths = paths_rx.clone();
@@ -190,8 +193,9 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
                 let mut scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
                 let mut buf = Vec::new();
                 for path in paths.iter().flatten() {
-                    let checked =
-                        guarded(&path, || check_file(&mut scanner, &path, opts, &mut buf, counters, progress, notice));
+                    let checked = guarded(&path, || {
+                        check_file(&mut scanner, &path, &path, opts, &mut buf, counters, progress, notice)
+                    });
                     let found = match checked {
                         Ok(found) => found,
                         Err(why) => {
@@ -214,11 +218,17 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
         drop(paths_rx);
         builder.build_parallel().run(|| {
             let mut batch = Batch::new(paths_tx.clone());
-            let (counters, notice) = (&counters, &notice);
+            let (counters, notice, too_deep) = (&counters, &notice, &too_deep);
             Box::new(move |entry| {
                 let entry = match entry {
                     Ok(e) => e,
                     Err(err) => {
+                        if let Some(dir) = crate::deep::too_long(&err) {
+                            if let Ok(mut d) = too_deep.lock() {
+                                d.push(dir);
+                                return WalkState::Continue;
+                            }
+                        }
                         count_error(counters, err.io_error().map(std::io::Error::kind));
                         notice(err.to_string());
                         return WalkState::Continue;
@@ -233,6 +243,14 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
             })
         });
         drop(paths_tx);
+        let too_deep = too_deep.into_inner().unwrap_or_else(|p| p.into_inner());
+        if !too_deep.is_empty() {
+            let found = sweep_too_deep(ruleset, &seen, &too_deep, &excludes_deep, opts, &counters, progress, &notice);
+            progress.hits.fetch_add(found.len() as u64, Ordering::Relaxed);
+            if let Ok(mut all) = hits.lock() {
+                all.extend(found);
+            }
+        }
     });
 
     let mut hits = hits.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -318,8 +336,52 @@ fn guarded<T>(path: &Path, check: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// Checks the files below directories the walker could not enter because their
+/// paths are too long, on this thread (they are rare): each is opened through its
+/// open parent (see [`crate::deep`]) and reported under its whole path.
+#[allow(clippy::too_many_arguments)]
+fn sweep_too_deep(
+    ruleset: &Ruleset,
+    seen: &Seen,
+    dirs: &[PathBuf],
+    excludes: &GlobSet,
+    opts: &SweepOptions,
+    counters: &Counters,
+    progress: &Progress,
+    notice: &(dyn Fn(String) + Sync),
+) -> Vec<Hit> {
+    let mut scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
+    let mut buf = Vec::new();
+    let mut found = Vec::new();
+    for dir in dirs {
+        crate::deep::walk(dir, &|p| excluded(excludes, p), &mut |entry| match entry {
+            crate::deep::Entry::File { open, path } => {
+                let checked =
+                    guarded(path, || check_file(&mut scanner, open, path, opts, &mut buf, counters, progress, notice));
+                match checked {
+                    Ok(hits) => found.extend(hits),
+                    Err(why) => {
+                        counters.unreadable.fetch_add(1, Ordering::Relaxed);
+                        notice(why);
+                        scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
+                    }
+                }
+            }
+            crate::deep::Entry::Error { path, error } => {
+                count_error(counters, Some(error.kind()));
+                notice(format!("{}: {error}", path.display()));
+            }
+        });
+    }
+    found
+}
+
+/// Reads the file at `open` and checks it as the file at `path` (the same path, but
+/// for files too deep to open by their whole path).
+#[allow(clippy::too_many_arguments)]
 fn check_file(
     scanner: &mut FileScanner<'_>,
+    open: &Path,
     path: &Path,
     opts: &SweepOptions,
     buf: &mut Vec<u8>,
@@ -327,7 +389,7 @@ fn check_file(
     progress: &Progress,
     notice: &(dyn Fn(String) + Sync),
 ) -> Vec<Hit> {
-    match read_file(path, opts.max_filesize, opts.follow_symlinks, buf) {
+    match read_file(open, opts.max_filesize, opts.follow_symlinks, buf) {
         Ok(Read_::Whole(meta)) => {
             counters.files.fetch_add(1, Ordering::Relaxed);
             counters.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
