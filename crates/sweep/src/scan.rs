@@ -166,7 +166,7 @@ impl<'r> FileScanner<'r> {
         let owner = self.owner(uid);
         let shown = path.to_string_lossy().into_owned();
         let mut report = FileReport::default();
-        let exists = |p: &Path| p.symlink_metadata().is_ok();
+        let exists = original_may_exist;
         report.error = self.check(path, &shown, None, path, Content::Whole(data), &owner, &exists, &mut report.hits);
         if self.scan_archives && archive::is_zip(data) {
             let mut member_hits = Vec::new();
@@ -203,7 +203,7 @@ impl<'r> FileScanner<'r> {
     pub fn scan_name(&mut self, path: &Path, head: &[u8], uid: u32) -> Vec<Hit> {
         let owner = self.owner(uid);
         let shown = path.to_string_lossy().into_owned();
-        let exists = |p: &Path| p.symlink_metadata().is_ok();
+        let exists = original_may_exist;
         let mut hits = Vec::new();
         self.check(path, &shown, None, path, Content::Head(head), &owner, &exists, &mut hits);
         hits
@@ -397,6 +397,13 @@ impl<'r> FileScanner<'r> {
     }
 }
 
+/// Whether the original of an encrypted file may still be there: only a file the
+/// system says is not there is gone. A path that cannot be looked at (too long to
+/// name, a folder that may not be read) is not data loss.
+fn original_may_exist(path: &Path) -> bool {
+    !matches!(path.symlink_metadata(), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
 /// The effective user id of this process: `/proc/self` belongs to that user.
 pub fn effective_uid() -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
@@ -419,6 +426,18 @@ pub fn user_name(uid: u32) -> Option<String> {
 mod tests {
     use super::*;
     use crate::ruleset::{RulesetBuilder, Source};
+
+    #[test]
+    fn an_original_is_gone_only_when_the_system_says_so() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let here = dir.path().join("thesis.docx");
+        std::fs::write(&here, b"x").expect("written");
+        assert!(original_may_exist(&here));
+        assert!(!original_may_exist(&dir.path().join("gone.docx")));
+        // Too long a path to look at: not data loss.
+        let long = dir.path().join("x".repeat(5000));
+        assert!(original_may_exist(&long));
+    }
 
     fn ruleset() -> Ruleset {
         let mut b = RulesetBuilder::new();
