@@ -87,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/", get(campaign_list))
         .route("/ui/campaigns/{name}", get(campaign_page))
         .route("/ui/campaigns/{name}/actions/{id}/approve", axum::routing::post(approve))
+        .route("/ui/campaigns/{name}/actions/{id}/abandon", axum::routing::post(abandon))
 }
 
 fn random_hex() -> String {
@@ -410,8 +411,9 @@ async fn campaign_page(State(state): State<AppState>, headers: HeaderMap, Path(n
 }
 
 /// The action queue: one row per action, with an Approve button on proposed ones
-/// for an approver of the owner organisation. A destructive action the viewer
-/// proposed shows the two-person rule instead of a button.
+/// for an approver of the owner organisation, and an Abandon form (with a reason) on
+/// ones a run left running. A destructive action the viewer proposed shows the
+/// two-person rule instead of a button.
 fn action_queue(body: &mut String, s: &Session, v: &CampaignView) {
     let p = &s.principal;
     let may_approve = p.role.allows(Role::Approver) && v.owner.as_deref() == Some(p.org.as_str());
@@ -433,7 +435,18 @@ fn action_queue(body: &mut String, s: &Session, v: &CampaignView) {
     );
     for stored in &v.actions {
         let a = &stored.action;
-        let button = if a.state != ActionState::Proposed || !may_approve {
+        let button = if a.state == ActionState::Running && may_approve {
+            // A run that died leaves it here; only a person can say the run is over.
+            format!(
+                "<form method=post action=\"/ui/campaigns/{}/actions/{}/abandon\"><input type=hidden name=csrf value=\"{}\">\
+                 <input name=reason required placeholder=\"why: the run that took it stopped\" size=28> \
+                 <button class=abandon data-action=\"{}\">Abandon</button></form>",
+                seg(&v.campaign.name),
+                seg(&a.id),
+                esc(&s.csrf),
+                esc(&a.id)
+            )
+        } else if a.state != ActionState::Proposed || !may_approve {
             String::new()
         } else if a.kind.is_destructive() && a.proposed_by == p.user {
             "<span class=note>two-person rule: you proposed this destructive action; another approver must approve it</span>"
@@ -589,6 +602,52 @@ async fn approve(
         Err(e @ ApiError::Internal(_)) => return e.into_response(),
         Err(ApiError::NotFound) => return ApiError::NotFound.into_response(),
         Err(e) => format!("not approved: {e}"),
+    };
+    set_flash(&state, &headers, text);
+    Redirect::to(&back).into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AbandonForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Gives up an action a run left running, as `takedown abandon` does.
+async fn abandon(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    Form(form): Form<AbandonForm>,
+) -> Response {
+    let Some(s) = session(&state, &headers).await else { return Redirect::to("/ui/login").into_response() };
+    if form.csrf.is_empty() || form.csrf != s.csrf {
+        return (
+            StatusCode::FORBIDDEN,
+            page("refused", Some(&s), "<p>The form did not carry this session's token; nothing was abandoned. Reload the page and try again.</p>"),
+        )
+            .into_response();
+    }
+    let back = format!("/ui/campaigns/{}", seg(&name));
+    let reason = form.reason.trim().to_string();
+    let text = if reason.is_empty() {
+        "not abandoned: say why (the run that took it stopped, and when)".to_string()
+    } else {
+        let p = s.principal.clone();
+        let result = state
+            .with(move |store| {
+                let a = actions::actable(store, &p, &name, &id)?;
+                Ok(takedown_act::run::abandon(store, &a.action.id, &p.user, &reason)?)
+            })
+            .await;
+        match result {
+            Ok(o) => format!("abandoned: {} {} is failed; approve it again to rerun it", o.kind, o.target),
+            Err(e @ ApiError::Internal(_)) => return e.into_response(),
+            Err(ApiError::NotFound) => return ApiError::NotFound.into_response(),
+            Err(e) => format!("not abandoned: {e}"),
+        }
     };
     set_flash(&state, &headers, text);
     Redirect::to(&back).into_response()

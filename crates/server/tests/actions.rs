@@ -253,6 +253,51 @@ fn form_csrf(html: &str) -> String {
 }
 
 #[tokio::test]
+async fn the_dashboard_abandons_an_action_left_running_with_a_reason() {
+    let w = world_prepared(None, Vec::new(), |store, ids| {
+        for to in [ActionState::Approved, ActionState::Running] {
+            let t = takedown_store::Transition {
+                to,
+                who: "bob",
+                approver: (to == ActionState::Approved).then_some("bob"),
+                result: None,
+                detail: serde_json::json!({}),
+            };
+            store.move_action(&ids["block"], t).unwrap();
+        }
+    });
+    let block = w.ids["block"].clone();
+    let ana = login(&w, "ana").await;
+    assert!(!page(&w, &ana).await.contains("class=abandon"), "an analyst has no form");
+    let bob = login(&w, "bob").await;
+    let html = page(&w, &bob).await;
+    assert!(html.contains(&format!("class=abandon data-action=\"{block}\"")), "{html}");
+    let csrf = form_csrf(&html);
+    let abandon = |body: String| {
+        Request::post(format!("/ui/campaigns/zinc/actions/{block}/abandon"))
+            .header(header::COOKIE, &bob)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    assert_eq!(send(&w, abandon("csrf=forged&reason=x".into())).await.0, StatusCode::FORBIDDEN);
+    // No reason: nothing changes, and the page says why.
+    assert_eq!(send(&w, abandon(format!("csrf={csrf}&reason=+"))).await.0, StatusCode::SEE_OTHER);
+    let html = page(&w, &bob).await;
+    assert!(html.contains("id=flash>not abandoned: say why"), "{html}");
+    assert!(html.contains("class=abandon"), "still running: {html}");
+
+    let (status, _, _) = send(&w, abandon(format!("csrf={csrf}&reason=run+killed+at+14%3A02"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let html = page(&w, &bob).await;
+    assert!(html.contains("id=flash>abandoned: block"), "{html}");
+    assert!(!html.contains("class=abandon"), "{html}");
+    let failed: Vec<_> = audit(&w).await.into_iter().filter(|e| e.1 == "action.failed").collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "bob");
+}
+
+#[tokio::test]
 async fn the_dashboard_approves_with_the_sessions_csrf_token_only() {
     let w = world(None);
     let disable = w.ids["disable"].clone();
