@@ -19,9 +19,13 @@ done
 "$SERVER_VENV/bin/python" "$ROOT/.ci/taxii_conformance.py" "http://127.0.0.1:$SRV_PORT" "$SRV_TOKEN" "$SRV_PARTNER"
 
 step "server: schemathesis against /api/v1/openapi.json (no 5xx, responses match the schema)"
-"$SERVER_VENV/bin/schemathesis" run "http://127.0.0.1:$SRV_PORT/api/v1/openapi.json" \
-    --url "http://127.0.0.1:$SRV_PORT" -H "Authorization: Bearer $SRV_APPROVER" --max-examples 25 --workers 1 \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+# From the scratch directory: schemathesis keeps its example database in the current one.
+(
+    cd "$WORK"
+    "$SERVER_VENV/bin/schemathesis" run "http://127.0.0.1:$SRV_PORT/api/v1/openapi.json" \
+        --url "http://127.0.0.1:$SRV_PORT" -H "Authorization: Bearer $SRV_APPROVER" --max-examples 25 --workers 1 \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+)
 kill -TERM "$SRV_PID"; wait "$SRV_PID" || true
 
 step "server: the dashboard in headless Chromium (log in, approve an action, audit trail, screenshot)"
