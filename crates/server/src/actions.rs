@@ -80,6 +80,19 @@ pub(crate) fn approve(store: &Store, p: &Principal, name: &str, id: &str) -> Res
     Ok(takedown_act::plan::approve(store, &s.action.id, &p.user, Policy::default())?)
 }
 
+/// Gives up an action a run left running, as `takedown abandon` does. The reason is
+/// looked at only once `p` may act on the action, so that who may not learns no more.
+pub(crate) fn abandon(
+    store: &Store,
+    p: &Principal,
+    name: &str,
+    id: &str,
+    reason: Result<String, ApiError>,
+) -> Result<Outcome, ApiError> {
+    let s = actable(store, p, name, id)?;
+    Ok(takedown_act::run::abandon(store, &s.action.id, &p.user, &reason?)?)
+}
+
 /// Why a kind is not run (or undone) on this server, if it is not.
 fn not_here(kind: ActionKind, config: &ActConfig) -> Option<String> {
     match kind {
@@ -192,22 +205,16 @@ async fn abandon_route(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let p = principal(&state, &headers, false).await?;
-    state
-        .with(move |store| {
-            let s = actable(store, &p, &name, &id)?;
-            let reason = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("reason")?.as_str().map(|r| r.trim().to_string()))
-                .filter(|r| !r.is_empty())
-                .ok_or_else(|| {
-                    ApiError::BadRequest(
-                        "send a JSON body {\"reason\": \"…\"}: why the action is given up, for the audit trail".into(),
-                    )
-                })?;
-            let outcome = takedown_act::run::abandon(store, &s.action.id, &p.user, &reason)?;
-            Ok(Json(json!({ "outcome": outcome })))
-        })
-        .await
+    let reason = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("reason")?.as_str().map(|r| r.trim().to_string()))
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "send a JSON body {\"reason\": \"…\"}: why the action is given up, for the audit trail".into(),
+            )
+        });
+    state.with(move |store| Ok(Json(json!({ "outcome": abandon(store, &p, &name, &id, reason)? })))).await
 }
 
 async fn outcome_route(

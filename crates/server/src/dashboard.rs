@@ -579,32 +579,57 @@ fn timeline(body: &mut String, v: &CampaignView) {
     body.push_str("</table></details>");
 }
 
+/// The session a form was posted in, or the answer to give instead: the login page
+/// without one, 403 when the form does not carry the session's CSRF token (`what`
+/// says what was therefore not done).
+async fn form_session(state: &AppState, headers: &HeaderMap, csrf: &str, what: &str) -> Result<Session, Response> {
+    let Some(s) = session(state, headers).await else { return Err(Redirect::to("/ui/login").into_response()) };
+    if csrf.is_empty() || csrf != s.csrf {
+        let text = format!(
+            "<p>The form did not carry this session's token; nothing was {what}. Reload the page and try again.</p>"
+        );
+        return Err((StatusCode::FORBIDDEN, page("refused", Some(&s), &text)).into_response());
+    }
+    Ok(s)
+}
+
+/// After a form: what came of it as the next page's message, and back to the top of
+/// the campaign page, where the message is. `refused` starts the message of a
+/// refusal; a campaign or action the viewer may not see stays a 404.
+fn back_with(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    result: Result<String, ApiError>,
+    refused: &str,
+) -> Response {
+    let text = match result {
+        Ok(text) => text,
+        Err(e @ ApiError::Internal(_)) => return e.into_response(),
+        Err(ApiError::NotFound) => return ApiError::NotFound.into_response(),
+        Err(e) => format!("{refused}: {e}"),
+    };
+    set_flash(state, headers, text);
+    Redirect::to(&format!("/ui/campaigns/{}", seg(name))).into_response()
+}
+
 async fn approve(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((name, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let Some(s) = session(&state, &headers).await else { return Redirect::to("/ui/login").into_response() };
-    if form.csrf.is_empty() || form.csrf != s.csrf {
-        return (
-            StatusCode::FORBIDDEN,
-            page("refused", Some(&s), "<p>The form did not carry this session's token; nothing was approved. Reload the page and try again.</p>"),
-        )
-            .into_response();
-    }
-    // Back to the top of the page, where the message is.
-    let back = format!("/ui/campaigns/{}", seg(&name));
-    let p = s.principal.clone();
-    let result = state.with(move |store| actions::approve(store, &p, &name, &id)).await;
-    let text = match result {
-        Ok(a) => format!("approved: {} {}", kind_str(a.action.kind), subject_key(&a.action.target)),
-        Err(e @ ApiError::Internal(_)) => return e.into_response(),
-        Err(ApiError::NotFound) => return ApiError::NotFound.into_response(),
-        Err(e) => format!("not approved: {e}"),
+    let s = match form_session(&state, &headers, &form.csrf, "approved").await {
+        Ok(s) => s,
+        Err(answer) => return answer,
     };
-    set_flash(&state, &headers, text);
-    Redirect::to(&back).into_response()
+    let p = s.principal.clone();
+    let campaign = name.clone();
+    let result = state
+        .with(move |store| actions::approve(store, &p, &campaign, &id))
+        .await
+        .map(|a| format!("approved: {} {}", kind_str(a.action.kind), subject_key(&a.action.target)));
+    back_with(&state, &headers, &name, result, "not approved")
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -622,35 +647,20 @@ async fn abandon(
     Path((name, id)): Path<(String, String)>,
     Form(form): Form<AbandonForm>,
 ) -> Response {
-    let Some(s) = session(&state, &headers).await else { return Redirect::to("/ui/login").into_response() };
-    if form.csrf.is_empty() || form.csrf != s.csrf {
-        return (
-            StatusCode::FORBIDDEN,
-            page("refused", Some(&s), "<p>The form did not carry this session's token; nothing was abandoned. Reload the page and try again.</p>"),
-        )
-            .into_response();
-    }
-    let back = format!("/ui/campaigns/{}", seg(&name));
-    let reason = form.reason.trim().to_string();
-    let text = if reason.is_empty() {
-        "not abandoned: say why (the run that took it stopped, and when)".to_string()
-    } else {
-        let p = s.principal.clone();
-        let result = state
-            .with(move |store| {
-                let a = actions::actable(store, &p, &name, &id)?;
-                Ok(takedown_act::run::abandon(store, &a.action.id, &p.user, &reason)?)
-            })
-            .await;
-        match result {
-            Ok(o) => format!("abandoned: {} {} is failed; approve it again to rerun it", o.kind, o.target),
-            Err(e @ ApiError::Internal(_)) => return e.into_response(),
-            Err(ApiError::NotFound) => return ApiError::NotFound.into_response(),
-            Err(e) => format!("not abandoned: {e}"),
-        }
+    let s = match form_session(&state, &headers, &form.csrf, "abandoned").await {
+        Ok(s) => s,
+        Err(answer) => return answer,
     };
-    set_flash(&state, &headers, text);
-    Redirect::to(&back).into_response()
+    let reason = Some(form.reason.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("say why (the run that took it stopped, and when)".into()));
+    let p = s.principal.clone();
+    let campaign = name.clone();
+    let result = state
+        .with(move |store| actions::abandon(store, &p, &campaign, &id, reason))
+        .await
+        .map(|o| format!("abandoned: {} {} is failed; approve it again to rerun it", o.kind, o.target));
+    back_with(&state, &headers, &name, result, "not abandoned")
 }
 
 #[cfg(test)]

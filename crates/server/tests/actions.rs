@@ -99,6 +99,23 @@ fn world_prepared(
     World { state: AppState::new(store).with_act(act), tokens, ids }
 }
 
+/// The same, where bob approved the block and a run took it, then died before
+/// recording the outcome: the block is left running.
+fn world_with_block_left_running() -> World {
+    world_prepared(None, Vec::new(), |store, ids| {
+        for to in [ActionState::Approved, ActionState::Running] {
+            let t = takedown_store::Transition {
+                to,
+                who: "bob",
+                approver: (to == ActionState::Approved).then_some("bob"),
+                result: None,
+                detail: serde_json::json!({}),
+            };
+            store.move_action(&ids["block"], t).unwrap();
+        }
+    })
+}
+
 async fn send(w: &World, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
     let response = app(w.state.clone()).oneshot(req).await.unwrap();
     let status = response.status();
@@ -254,18 +271,7 @@ fn form_csrf(html: &str) -> String {
 
 #[tokio::test]
 async fn the_dashboard_abandons_an_action_left_running_with_a_reason() {
-    let w = world_prepared(None, Vec::new(), |store, ids| {
-        for to in [ActionState::Approved, ActionState::Running] {
-            let t = takedown_store::Transition {
-                to,
-                who: "bob",
-                approver: (to == ActionState::Approved).then_some("bob"),
-                result: None,
-                detail: serde_json::json!({}),
-            };
-            store.move_action(&ids["block"], t).unwrap();
-        }
-    });
+    let w = world_with_block_left_running();
     let block = w.ids["block"].clone();
     let ana = login(&w, "ana").await;
     assert!(!page(&w, &ana).await.contains("class=abandon"), "an analyst has no form");
@@ -396,19 +402,7 @@ async fn the_campaign_page_draws_the_account_cluster_and_lists_notices_sent() {
 
 #[tokio::test]
 async fn an_action_left_running_is_abandoned_with_a_reason_then_approved_again() {
-    // bob approved the block and a run took it, then died before recording the outcome.
-    let w = world_prepared(None, Vec::new(), |store, ids| {
-        for to in [ActionState::Approved, ActionState::Running] {
-            let t = takedown_store::Transition {
-                to,
-                who: "bob",
-                approver: (to == ActionState::Approved).then_some("bob"),
-                result: None,
-                detail: serde_json::json!({}),
-            };
-            store.move_action(&ids["block"], t).unwrap();
-        }
-    });
+    let w = world_with_block_left_running();
     let abandon = |who: &str, action: &str, body: &str| {
         Request::post(format!("/api/v1/campaigns/zinc/actions/{}/abandon", w.ids[action]))
             .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens[who]))
