@@ -161,6 +161,12 @@ impl<'r> FileScanner<'r> {
         }
     }
 
+    /// A new scanner with the same rules and settings, for one that a panic may have
+    /// left half-way through a scan.
+    pub fn renewed(&self) -> FileScanner<'r> {
+        FileScanner::new(self.ruleset, self.seen, self.member_limit, self.scan_archives)
+    }
+
     /// Checks the file at `path` whose whole content is `data`; `uid` is its owner.
     pub fn scan(&mut self, path: &Path, data: &[u8], uid: u32) -> FileReport {
         let owner = self.owner(uid);

@@ -193,19 +193,7 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
                 let mut scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
                 let mut buf = Vec::new();
                 for path in paths.iter().flatten() {
-                    let checked = guarded(&path, || {
-                        check_file(&mut scanner, &path, &path, opts, &mut buf, counters, progress, notice)
-                    });
-                    let found = match checked {
-                        Ok(found) => found,
-                        Err(why) => {
-                            counters.unreadable.fetch_add(1, Ordering::Relaxed);
-                            notice(why);
-                            // The scanner may have stopped half-way through a scan.
-                            scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
-                            Vec::new()
-                        }
-                    };
+                    let found = check_file(&mut scanner, &path, &path, opts, &mut buf, counters, progress, notice);
                     if !found.is_empty() {
                         progress.hits.fetch_add(found.len() as u64, Ordering::Relaxed);
                         if let Ok(mut all) = hits.lock() {
@@ -320,7 +308,6 @@ impl Drop for Batch {
     }
 }
 
-/// Reads and checks one file; problems are counted and noted, never fatal.
 /// Runs the checks of one file so that a panic in them (a bug in a parser, ours or a
 /// library's, met on a hostile file: a zip reader, a PE parser in a YARA module)
 /// costs that file and not the sweep. Without this the other scanner thread would
@@ -356,16 +343,7 @@ fn sweep_too_deep(
     for dir in dirs {
         crate::deep::walk(dir, &|p| excluded(excludes, p), &mut |entry| match entry {
             crate::deep::Entry::File { open, path } => {
-                let checked =
-                    guarded(path, || check_file(&mut scanner, open, path, opts, &mut buf, counters, progress, notice));
-                match checked {
-                    Ok(hits) => found.extend(hits),
-                    Err(why) => {
-                        counters.unreadable.fetch_add(1, Ordering::Relaxed);
-                        notice(why);
-                        scanner = FileScanner::new(ruleset, seen, opts.max_filesize, opts.scan_archives);
-                    }
-                }
+                found.extend(check_file(&mut scanner, open, path, opts, &mut buf, counters, progress, notice))
             }
             crate::deep::Entry::Error { path, error } => {
                 count_error(counters, Some(error.kind()));
@@ -376,10 +354,34 @@ fn sweep_too_deep(
     found
 }
 
-/// Reads the file at `open` and checks it as the file at `path` (the same path, but
-/// for files too deep to open by their whole path).
+/// Reads and checks one file; problems are counted and noted, never fatal. It is
+/// read at `open` and checked as the file at `path` (the same path, but for files
+/// too deep to open by their whole path). A panic in the checks counts the file
+/// unreadable, and the scanner, which it may have left half-way, is renewed.
 #[allow(clippy::too_many_arguments)]
 fn check_file(
+    scanner: &mut FileScanner<'_>,
+    open: &Path,
+    path: &Path,
+    opts: &SweepOptions,
+    buf: &mut Vec<u8>,
+    counters: &Counters,
+    progress: &Progress,
+    notice: &(dyn Fn(String) + Sync),
+) -> Vec<Hit> {
+    match guarded(path, || read_and_check(scanner, open, path, opts, buf, counters, progress, notice)) {
+        Ok(hits) => hits,
+        Err(why) => {
+            counters.unreadable.fetch_add(1, Ordering::Relaxed);
+            notice(why);
+            *scanner = scanner.renewed();
+            Vec::new()
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_and_check(
     scanner: &mut FileScanner<'_>,
     open: &Path,
     path: &Path,
