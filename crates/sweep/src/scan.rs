@@ -172,8 +172,8 @@ impl<'r> FileScanner<'r> {
         let owner = self.owner(uid);
         let shown = path.to_string_lossy().into_owned();
         let mut report = FileReport::default();
-        let exists = original_may_exist;
-        report.error = self.check(path, &shown, None, path, Content::Whole(data), &owner, &exists, &mut report.hits);
+        report.error =
+            self.check(path, &shown, None, path, Content::Whole(data), &owner, &original_may_exist, &mut report.hits);
         if self.scan_archives && archive::is_zip(data) {
             let mut member_hits = Vec::new();
             let absent = |_: &Path| true;
@@ -209,9 +209,8 @@ impl<'r> FileScanner<'r> {
     pub fn scan_name(&mut self, path: &Path, head: &[u8], uid: u32) -> Vec<Hit> {
         let owner = self.owner(uid);
         let shown = path.to_string_lossy().into_owned();
-        let exists = original_may_exist;
         let mut hits = Vec::new();
-        self.check(path, &shown, None, path, Content::Head(head), &owner, &exists, &mut hits);
+        self.check(path, &shown, None, path, Content::Head(head), &owner, &original_may_exist, &mut hits);
         hits
     }
 
