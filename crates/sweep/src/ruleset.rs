@@ -158,11 +158,11 @@ impl RulesetBuilder {
         // The smaller set compiles on a thread of its own: compiling is mostly
         // serial, so it takes the otherwise idle core rather than adding its time.
         let (rules, context_rules) = std::thread::scope(|scope| {
-            let context_rules = (skip_copies && !context.is_empty()).then(|| {
-                let sources: Vec<_> = context.iter().map(|&s| s.clone()).collect();
-                scope.spawn(move || compile_or_load(&sources, cache))
-            });
-            let rules = compile_or_load(&self.yara_sources, cache);
+            let context = &context;
+            let context_rules =
+                (skip_copies && !context.is_empty()).then(|| scope.spawn(move || compile_or_load(context, cache)));
+            let all: Vec<_> = self.yara_sources.iter().collect();
+            let rules = compile_or_load(&all, cache);
             let context_rules = context_rules.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
             (rules, context_rules)
         });
@@ -188,7 +188,7 @@ impl RulesetBuilder {
 
 /// Compiles the rule files, or loads them from the cache when the same files were
 /// compiled before. A cache that cannot be read or written is only a lost speed-up.
-fn compile_or_load(sources: &[(String, PathBuf, String)], cache: Option<&Path>) -> Result<yara_x::Rules, SweepError> {
+fn compile_or_load(sources: &[&(String, PathBuf, String)], cache: Option<&Path>) -> Result<yara_x::Rules, SweepError> {
     use sha2::{Digest, Sha256};
     let mut key = Sha256::new();
     // The compiler's version and settings are part of what was compiled (yara-x is
