@@ -48,25 +48,26 @@ fn open_dir(path: &Path) -> io::Result<File> {
     OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW).open(path)
 }
 
+/// Opens the directory `rel` below `base`, or `rel` itself without a base.
+fn open_under(base: Option<&File>, rel: &Path) -> io::Result<File> {
+    match base {
+        Some(b) => open_dir(&through(b, rel)),
+        None => open_dir(rel),
+    }
+}
+
 /// Opens a directory whatever the length of its path, a few components at a time.
 fn open_long(dir: &Path) -> io::Result<File> {
     let mut base: Option<File> = None;
     let mut step = PathBuf::new();
     for part in dir.components() {
         if !step.as_os_str().is_empty() && step.as_os_str().len() + part.as_os_str().len() + 1 > STEP {
-            let next = match &base {
-                Some(b) => open_dir(&through(b, &step))?,
-                None => open_dir(&step)?,
-            };
-            base = Some(next);
+            base = Some(open_under(base.as_ref(), &step)?);
             step = PathBuf::new();
         }
         step.push(part);
     }
-    match &base {
-        Some(b) => open_dir(&through(b, &step)),
-        None => open_dir(&step),
-    }
+    open_under(base.as_ref(), &step)
 }
 
 /// What [`walk`] meets below a deep directory.
@@ -131,7 +132,7 @@ mod tests {
     use super::*;
 
     /// A tree whose deepest folder's path is over 5,000 bytes long, under `root`.
-    pub(crate) fn deep_tree(root: &Path) -> PathBuf {
+    fn deep_tree(root: &Path) -> PathBuf {
         let mut dir = root.to_path_buf();
         let name = "d".repeat(200);
         // Made relative to an open folder, for the same reason the sweep needs to.
