@@ -373,17 +373,16 @@ pub(crate) mod tests {
     use super::*;
     use takedown_model::{Campaign, Subject, Tlp};
 
-    /// A store holding the campaign zinc (id `grouping--1`), created by alice.
+    /// A store holding the campaign zinc (id `grouping--zinc`), created by alice.
     pub(crate) fn store() -> Store {
         let s = Store::open_in_memory().unwrap();
         s.create_campaign(&campaign("zinc"), "alice").unwrap();
         s
     }
 
-    /// A campaign named `name`, AMBER, with the id `grouping--<name>` (`grouping--1`
-    /// for zinc).
+    /// A campaign named `name`, AMBER, with the id `grouping--<name>`.
     pub(crate) fn campaign(name: &str) -> Campaign {
-        let id = if name == "zinc" { "grouping--1".to_string() } else { format!("grouping--{name}") };
+        let id = format!("grouping--{name}");
         Campaign { id, name: name.into(), actor: None, description: None, tlp: Tlp::Amber, created: chrono::Utc::now() }
     }
 

@@ -212,7 +212,7 @@ mod tests {
         let before = shares();
         assert!(store.share_campaign("zinc", "fb", "ana").unwrap());
         assert!(!store.share_campaign("zinc", "fb", "ana").unwrap());
-        assert_eq!(store.campaign_group("grouping--1").unwrap(), ["fb"]);
+        assert_eq!(store.campaign_group("grouping--zinc").unwrap(), ["fb"]);
         assert_eq!(shares(), before + 1);
         assert!(store.unshare_campaign("zinc", "fb", "ana").unwrap());
         assert!(!store.unshare_campaign("zinc", "fb", "ana").unwrap());
