@@ -40,6 +40,7 @@ pub enum ActCommand {
     Run(RunArgs),
     /// Undo a done or verified action (enable the account, restore the file).
     Undo {
+        /// The action's id (or a unique prefix of it).
         id: String,
         #[command(flatten)]
         connectors: ConnectorArgs,
@@ -47,6 +48,7 @@ pub enum ActCommand {
     /// Give up an action left running by a run that stopped (killed, crashed) before
     /// it recorded the outcome: it becomes failed, and can be approved and run again.
     Abandon {
+        /// The action's id (or a unique prefix of it).
         id: String,
         /// Why, for the audit log (for example "run killed at 14:02").
         #[arg(long, value_name = "TEXT")]
