@@ -48,10 +48,28 @@ pub fn finish(result: anyhow::Result<Exit>) -> ExitCode {
                 return ExitCode::from(0);
             }
             let style = Style::stderr();
-            eprintln!("{} {err:#}", style.error("error:"));
+            eprintln!("{} {}", style.error("error:"), said_once(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each said once: library errors often name their source
+/// in their own message and chain it as well (rusqlite's failure even chains the
+/// same words again), which `{:#}` would print two or three times over.
+pub fn said_once(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if part.is_empty() || text.to_lowercase().contains(&part.to_lowercase()) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Colour for a terminal, plain text for everything else (and under `NO_COLOR`).

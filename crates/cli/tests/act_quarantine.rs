@@ -181,3 +181,46 @@ fn the_demo_host_quarantines_malware_and_archives_not_the_victims_files() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(std::fs::read(&zip).unwrap(), zip_bytes);
 }
+
+/// A sweep of a relative path files the file's whole path, and `run` without
+/// `--vault`, started from another folder, moves it into the default vault beside
+/// the database.
+#[test]
+fn a_relative_sweep_is_quarantined_from_anywhere_into_the_default_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let host = dir.path().join("host");
+    std::fs::create_dir_all(&host).unwrap();
+    let implant = host.join("updater.bin");
+    std::fs::write(&implant, "..TAKEDOWN-TEST-IMPLANT-7f3c..").unwrap();
+    let rules = dir.path().join("implant.yar");
+    std::fs::write(&rules, RULE).unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let in_dir = |cwd: &Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_takedown"))
+            .current_dir(cwd)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("TAKEDOWN_VAULT")
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert_eq!(in_dir(dir.path(), &["--user", "alice", "campaign", "create", "fl"]).0, 0);
+    let sweep = ["--user", "alice", "sweep", "--no-builtin", "--rules", "implant.yar", "--campaign", "fl", "host"];
+    assert_eq!(in_dir(dir.path(), &sweep).0, 1);
+    assert_eq!(in_dir(dir.path(), &["--user", "alice", "plan", "--campaign", "fl"]).0, 0);
+    let (_, out) = in_dir(dir.path(), &["--output-format", "json", "actions", "--campaign", "fl"]);
+    let list = json(&out)["actions"].as_array().unwrap().clone();
+    assert_eq!(list[0]["action"]["target"]["path"], implant.to_str().unwrap(), "filed whole: {list:?}");
+    let id = list[0]["action"]["id"].as_str().unwrap().to_string();
+    assert_eq!(in_dir(&elsewhere, &["--user", "bob", "approve", &id]).0, 0);
+    let (code, out) = in_dir(&elsewhere, &["--user", "bob", "run", "--campaign", "fl"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!implant.exists(), "moved: {out}");
+    assert!(dir.path().join("takedown-vault").is_dir(), "into the vault beside the database: {out}");
+    assert!(!elsewhere.join("takedown-vault").exists());
+}

@@ -152,6 +152,46 @@ fn demo_runs() {
 }
 
 #[test]
+fn demo_leaves_one_whole_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("demo.db");
+    let r = takedown(&dir.path().join("unused.db"), &["demo", "--keep", kept.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let conn = rusqlite::Connection::open(&kept).unwrap();
+    let campaigns: i64 = conn.query_row("SELECT COUNT(*) FROM campaigns", [], |r| r.get(0)).unwrap();
+    assert_eq!(campaigns, 1, "the tour files everything under one campaign");
+    let detectors: Vec<String> = conn
+        .prepare("SELECT DISTINCT detector FROM findings ORDER BY detector")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for prefix in ["sweep.", "net.", "accounts.rank.", "accounts.exposure", "accounts.seed", "accounts.judged"] {
+        assert!(detectors.iter().any(|d| d.starts_with(prefix)), "no {prefix} finding in {detectors:?}");
+    }
+    let kinds: Vec<(String, String)> = conn
+        .prepare("SELECT kind, state FROM actions ORDER BY kind, state")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    // Carried out: a file moved into the vault and one brought back; accounts disabled
+    // (a dry run cannot be read back, so done rather than verified).
+    for (kind, states) in [
+        ("quarantine", &["verified"][..]),
+        ("quarantine", &["undone"][..]),
+        ("disable-account", &["done", "verified"][..]),
+    ] {
+        let found = kinds.iter().any(|(k, s)| k == kind && states.contains(&s.as_str()));
+        assert!(found, "no {states:?} {kind} action in {kinds:?}");
+    }
+    assert!(kinds.iter().any(|(k, _)| k == "notify"), "{kinds:?}");
+    assert!(r.stdout.contains("quarantine list") && r.stdout.contains(" undo "), "{}", r.stdout);
+}
+
+#[test]
 fn a_campaign_exports_its_group_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");

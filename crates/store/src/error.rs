@@ -1,12 +1,21 @@
 use std::path::PathBuf;
 
+/// Why SQLite could not open a file, in its own words without the path again: its
+/// error's text repeats the path, and its source repeats the words.
+pub(crate) fn open_reason(err: &rusqlite::Error) -> String {
+    match err {
+        rusqlite::Error::SqliteFailure(e, _) => rusqlite::ffi::code_to_str(e.extended_code).to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Everything the store can fail at, with the context a person needs to act.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "cannot open the database {path}: {source} (check the path and its permissions, or choose another with --db)"
+        "cannot open the database {path}: {reason} (check the path and its permissions, or choose another with --db)"
     )]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open { path: PathBuf, reason: String },
     #[error("the database was written by a newer takedown (schema {found}, this build knows up to {known}); upgrade takedown")]
     TooNew { found: i64, known: i64 },
     #[error("database migration {version} failed: {source}")]

@@ -50,7 +50,8 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to
     /// date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let conn = Connection::open(path)
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), reason: error::open_reason(&source) })?;
         // WAL lets readers (a server, a dashboard) read while an import writes;
         // busy_timeout makes a second writer wait instead of failing at once.
         // 16 KiB pages pack STIX objects (a few KiB of JSON each) with far less waste
@@ -64,7 +65,7 @@ impl Store {
             // default 2 MB cache SQLite spills pages to the WAL mid-transaction and
             // reads them back. The cache is a ceiling, not an allocation.
             .and_then(|_| conn.pragma_update(None, "cache_size", -262_144))
-            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), reason: error::open_reason(&source) })?;
         let mut store = Store { conn, path: Some(path.to_path_buf()) };
         store.migrate()?;
         Ok(store)
@@ -72,8 +73,8 @@ impl Store {
 
     /// A store that lives only as long as this value: for tests and the demo.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn =
-            Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let conn = Connection::open_in_memory()
+            .map_err(|source| StoreError::Open { path: ":memory:".into(), reason: error::open_reason(&source) })?;
         let mut store = Store { conn, path: None };
         store.migrate()?;
         Ok(store)

@@ -248,7 +248,7 @@ fn write_scores(out: &Path, g: &Graph, scores: &[f64], order: &[u32]) -> anyhow:
     Ok(())
 }
 
-fn rank_findings(campaign: &str, method: Method, top: &[AccountEvidence]) -> Vec<Finding> {
+pub(crate) fn rank_findings(campaign: &str, method: Method, top: &[AccountEvidence]) -> Vec<Finding> {
     let now = chrono::Utc::now();
     top.iter()
         .map(|e| {
@@ -343,7 +343,7 @@ fn exposure_cmd(ctx: &Context, a: ExposureArgs) -> anyhow::Result<Exit> {
     Ok(if list.is_empty() { Exit::Clean } else { Exit::Findings })
 }
 
-fn exposure_findings(campaign: &str, list: &[Exposed]) -> Vec<Finding> {
+pub(crate) fn exposure_findings(campaign: &str, list: &[Exposed]) -> Vec<Finding> {
     let now = chrono::Utc::now();
     list.iter()
         .map(|e| {

@@ -72,7 +72,7 @@ pub struct RunArgs {
     pub connectors: ConnectorArgs,
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct ConnectorArgs {
     /// SCIM 2.0 base URL (the one /Users hangs off) for disabling accounts.
     #[arg(long, value_name = "URL")]
@@ -170,7 +170,9 @@ pub struct BlockArgs {
 /// The sweep's vault behind the act crate's quarantine trait. Each vault step
 /// goes into the audit trail, as it does when the sweep quarantines.
 struct SweepVault {
-    vault: takedown_sweep::vault::Vault,
+    /// Opened (and created, as the sweep does) only when a quarantine action needs
+    /// it, so that runs without one leave no vault behind.
+    dir: PathBuf,
     store: Store,
     user: String,
 }
@@ -189,6 +191,10 @@ fn on_disk(location: &str) -> &Path {
 }
 
 impl SweepVault {
+    fn vault(&self) -> Result<takedown_sweep::vault::Vault, ActError> {
+        takedown_sweep::vault::Vault::open(&self.dir).map_err(|e| ActError::Connector(e.to_string()))
+    }
+
     /// Runs a vault operation, recording its steps; a step that cannot be recorded
     /// fails the operation's report (the vault itself stays consistent).
     fn audited<T>(
@@ -214,33 +220,34 @@ impl QuarantineVault for SweepVault {
             return Err(ActError::Input(format!("the vault quarantines files, not {}", subject_key(target))));
         };
         let path = on_disk(location);
+        let vault = self.vault()?;
         if !path.exists() {
             // The sweep may have quarantined it already (sweep --quarantine).
-            let items = self.vault.list().map_err(|e| ActError::Connector(e.to_string()))?;
+            let items = vault.list().map_err(|e| ActError::Connector(e.to_string()))?;
             let gone =
                 |i: &&Item| i.original_path == path || location.starts_with(&format!("{}!", i.original_path.display()));
             return match items.iter().rev().find(gone) {
                 Some(i) => Ok(
                     serde_json::json!({ "item": i.id, "path": i.original_path, "sha256": i.sha256, "already": true }),
                 ),
-                None => Err(ActError::Input(format!(
-                    "{location} is gone and not in the vault {}",
-                    self.vault.dir().display()
-                ))),
+                None => {
+                    Err(ActError::Input(format!("{location} is gone and not in the vault {}", vault.dir().display())))
+                }
             };
         }
         let reason = serde_json::json!({ "findings": findings });
-        let item = self.audited(|on_step| self.vault.quarantine(path, reason, on_step))?;
+        let item = self.audited(|on_step| vault.quarantine(path, reason, on_step))?;
         Ok(serde_json::json!({ "item": item.id, "path": path, "sha256": item.sha256 }))
     }
     fn holds(&self, done: &serde_json::Value) -> Result<bool, ActError> {
         let id = done["item"].as_str().unwrap_or_default();
         let path = Path::new(done["path"].as_str().unwrap_or_default());
-        Ok(self.vault.item(id).is_ok() && !path.exists())
+        Ok(self.vault()?.item(id).is_ok() && !path.exists())
     }
     fn restore(&self, done: &serde_json::Value) -> Result<serde_json::Value, ActError> {
         let id = done["item"].as_str().unwrap_or_default();
-        let item = self.audited(|on_step| self.vault.restore(id, on_step))?;
+        let vault = self.vault()?;
+        let item = self.audited(|on_step| vault.restore(id, on_step))?;
         Ok(serde_json::json!({ "restored": item.original_path, "sha256": item.sha256 }))
     }
 }
@@ -299,13 +306,9 @@ pub fn build(ctx: &Context, a: &ConnectorArgs) -> anyhow::Result<Built> {
     } else {
         a.outbox.as_ref().map(|d| Box::new(FileOutbox { dir: d.clone() }) as Box<dyn Mailer>)
     };
-    let vault_dir = super::quarantine::vault_dir(ctx, a.vault.as_deref());
-    let vault = if a.vault.is_some() || vault_dir.is_dir() {
-        let vault = takedown_sweep::vault::Vault::open(&vault_dir)?;
-        Some(SweepVault { vault, store: ctx.open_store()?, user: ctx.user.clone() })
-    } else {
-        None
-    };
+    // The vault's default is the sweep's (beside the database), as documented.
+    let dir = super::quarantine::vault_dir(ctx, a.vault.as_deref());
+    let vault = Some(SweepVault { dir, store: ctx.open_store()?, user: ctx.user.clone() });
     let notice = NoticeContext { organisation: a.organisation.clone(), from: a.from.clone(), accounts: Vec::new() };
     Ok(Built { directory, mailer, vault, notice, retry })
 }

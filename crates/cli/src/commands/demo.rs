@@ -6,6 +6,10 @@ use crate::output::{print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use clap::Args;
 use takedown_intel::knowledge;
+use takedown_model::{Campaign, Tlp};
+
+/// The demo's one campaign: everything the tour finds is filed under it.
+const CAMPAIGN: &str = "zinc";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -78,13 +82,27 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
         }
     }
     outln!();
+    // One campaign holds the whole case, so the dashboard after the tour shows it all.
+    let campaign = Campaign {
+        id: takedown_intel::ids::stable_id("grouping", CAMPAIGN),
+        name: CAMPAIGN.into(),
+        actor: Some("ZINC".into()),
+        description: Some("WannaCry on a file server, fake researcher profiles befriending staff".into()),
+        tlp: Tlp::Amber,
+        created: chrono::Utc::now(),
+    };
+    store.create_campaign(&campaign, &ctx.user)?;
+    drop(store);
+    outln!("{}", style.bold(&format!("$ takedown campaign create {CAMPAIGN} --actor ZINC")));
+    outln!("Every step below files what it finds under the campaign {CAMPAIGN}.");
+    outln!();
     sweep_step(ctx, &db, dir.path())?;
     outln!();
-    super::demo_accounts::step()?;
+    super::demo_accounts::step(ctx, &db, CAMPAIGN)?;
     outln!();
-    super::demo_act::step(ctx, &db, dir.path())?;
+    super::demo_net::step(ctx, &db, dir.path(), CAMPAIGN)?;
     outln!();
-    super::demo_net::step(ctx, &db, dir.path())?;
+    super::demo_act::step(&db, dir.path(), CAMPAIGN)?;
     outln!();
     outln!("Next: import more intel into ./takedown.db, for example MITRE ATT&CK:");
     outln!("  takedown intel import enterprise-attack.json");
@@ -94,31 +112,20 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<Exit> {
     }
     if args.serve {
         outln!();
-        super::demo_serve::step(ctx, &db, dir.path(), args.listen)?;
+        super::demo_serve::step(ctx, &db, dir.path(), args.listen, CAMPAIGN)?;
     }
     Ok(Exit::Clean)
 }
 
-/// Find and clean: a small host WannaCry went through, swept, its malware
-/// quarantined, and one file restored from the vault.
+/// Find: a small host WannaCry went through, swept and its findings filed; the
+/// cleaning waits for approval (the disrupt step).
 fn sweep_step(ctx: &Context, db: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<()> {
-    use super::quarantine::QuarantineCommand;
     let style = Style::stdout();
     let host = dir.join("host");
-    let vault = dir.join("vault");
     takedown_sweep::plant::plant_demo_host(&host)?;
     let demo_ctx = Context { db: db.to_path_buf(), format: OutputFormat::Text, user: ctx.user.clone() };
-    outln!("{}", style.bold("Find and clean: an example host that WannaCry went through"));
-    outln!("{}", style.bold(&format!("$ takedown sweep --quarantine {}", host.display())));
-    super::sweep::run(&demo_ctx, super::sweep::SweepArgs::quarantine_into(vec![host.clone()], vault.clone()))?;
-    outln!();
-    outln!("{}", style.bold("$ takedown quarantine list"));
-    super::quarantine::run(&demo_ctx, QuarantineCommand::List { vault: Some(vault.clone()) })?;
-    let items = takedown_sweep::vault::Vault::open(&vault)?.list()?;
-    if let Some(first) = items.first() {
-        outln!();
-        outln!("{}", style.bold(&format!("$ takedown quarantine restore {}", first.id)));
-        super::quarantine::run(&demo_ctx, QuarantineCommand::Restore { id: first.id.clone(), vault: Some(vault) })?;
-    }
+    outln!("{}", style.bold("Find on a host: an example file server that WannaCry went through"));
+    outln!("{}", style.bold(&format!("$ takedown sweep --campaign {CAMPAIGN} {}", host.display())));
+    super::sweep::run(&demo_ctx, super::sweep::SweepArgs::for_campaign(vec![host], CAMPAIGN))?;
     Ok(())
 }

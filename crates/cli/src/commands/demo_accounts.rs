@@ -2,10 +2,12 @@
 //! group of fake profiles befriending real people; rank it, explain the top, and list
 //! the people to warn.
 
-use crate::outln;
 use crate::output::Style;
+use crate::{outln, Context};
+use std::path::Path;
 use takedown_accounts::eval::Rng;
 use takedown_accounts::{evidence, exposure, Graph, Method, Seeds};
+use takedown_model::{Finding, Subject};
 
 /// Real people in friend circles, fakes in one tight group.
 const CIRCLES: usize = 8;
@@ -57,7 +59,9 @@ pub fn network() -> (Vec<(String, String)>, Vec<String>) {
     (pairs, targets)
 }
 
-pub fn step() -> anyhow::Result<()> {
+/// Ranks the network, files the known fakes, the ranking and the people they reached
+/// under `campaign`, as `accounts rank --campaign` and `accounts exposure --campaign` do.
+pub fn step(ctx: &Context, db: &Path, campaign: &str) -> anyhow::Result<()> {
     let style = Style::stdout();
     let (pairs, targets) = network();
     let g = Graph::from_pairs(&pairs)?;
@@ -65,7 +69,7 @@ pub fn step() -> anyhow::Result<()> {
     // One known real person in each friend circle, as an investigator would pick them.
     let real_seeds: Vec<String> = (0..CIRCLES).map(|c| format!("person-{:02}", c * CIRCLE + 5)).collect();
     let seeds = Seeds::resolve(&g, &fake_seeds, &real_seeds)?;
-    outln!("{}", style.bold("$ takedown accounts rank --edges friends.txt --fake-seeds fake.txt --real-seeds real.txt --scores scores.txt"));
+    outln!("{}", style.bold(&format!("$ takedown accounts rank --campaign {campaign} --edges friends.txt --fake-seeds fake.txt --real-seeds real.txt --scores scores.txt")));
     outln!(
         "A generated network: {} people in {CIRCLES} friend circles and a planted group of {FAKES} fake profiles, \
          each befriending {REACH} people ({} accounts, {} friendships).",
@@ -106,7 +110,11 @@ pub fn step() -> anyhow::Result<()> {
         FAKES - fake_seeds.len()
     );
     outln!();
-    outln!("{}", style.bold("$ takedown accounts exposure --edges friends.txt --fake judged.txt"));
+    outln!(
+        "{}",
+        style
+            .bold(&format!("$ takedown accounts exposure --campaign {campaign} --edges friends.txt --fake judged.txt"))
+    );
     let list = exposure::exposed(&g, &fake);
     outln!("People to warn, most exposed first:");
     for e in &list {
@@ -114,5 +122,51 @@ pub fn step() -> anyhow::Result<()> {
     }
     let reached = list.iter().filter(|e| targets.binary_search(&e.id).is_ok()).count();
     outln!("{reached} of the {} real people the group befriended are on the list.", targets.len());
+    let store = takedown_store::Store::open(db)?;
+    let mut findings = seed_findings(campaign, &fake_seeds);
+    let ranked = super::accounts::rank_findings(campaign, Method::Triad, &top);
+    // The analyst confirms the accounts above the cut: those are the ones to disable.
+    findings.extend(ranked.iter().take(judged).map(|f| judged_finding(campaign, f)));
+    findings.extend(ranked);
+    let mut people = super::accounts::exposure_findings(campaign, &list);
+    for f in &mut people {
+        // A generated network has no addresses; the notices need one each.
+        if let Subject::Person { id, email } = &mut f.subject {
+            *email = Some(format!("{id}@example.org"));
+        }
+    }
+    findings.extend(people);
+    let n = store.record_findings(campaign, &findings, &ctx.user)?;
+    outln!("{n} findings filed under the campaign {campaign}: known fakes, ranked accounts, people reached.");
     Ok(())
+}
+
+/// The known fakes the ranking started from, filed as such.
+fn seed_findings(campaign: &str, seeds: &[String]) -> Vec<Finding> {
+    seeds
+        .iter()
+        .map(|id| Finding {
+            id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.seed|{id}")),
+            campaign: Some(campaign.to_string()),
+            subject: Subject::Account { platform: None, id: id.clone() },
+            indicator: None,
+            detector: "accounts.seed".into(),
+            summary: format!("{id} is a known fake profile (partner intel)"),
+            evidence: Vec::new(),
+            observed_at: chrono::Utc::now(),
+            tlp: None,
+        })
+        .collect()
+}
+
+/// A ranked account an analyst looked at and judged fake.
+fn judged_finding(campaign: &str, ranked: &Finding) -> Finding {
+    let key = takedown_store::subject_key(&ranked.subject);
+    Finding {
+        id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.judged|{key}")),
+        detector: "accounts.judged".into(),
+        summary: format!("{} ranked fake and confirmed by an analyst", key.trim_start_matches("account:")),
+        evidence: Vec::new(),
+        ..ranked.clone()
+    }
 }

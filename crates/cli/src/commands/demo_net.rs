@@ -6,7 +6,7 @@ use crate::output::{OutputFormat, Style};
 use crate::{outln, Context};
 use anyhow::Context as _;
 
-pub fn step(ctx: &Context, db: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<()> {
+pub fn step(ctx: &Context, db: &std::path::Path, dir: &std::path::Path, campaign: &str) -> anyhow::Result<()> {
     let style = Style::stdout();
     let store = takedown_store::Store::open(db)?;
     let domains = super::net::kill_switch_domains(&store)?;
@@ -18,8 +18,8 @@ pub fn step(ctx: &Context, db: &std::path::Path, dir: &std::path::Path) -> anyho
         "{}",
         style.bold("Find on the wire: a capture of an attack on 192.0.2.10, built from the SMB specification")
     );
-    outln!("{}", style.bold(&format!("$ takedown net {}", capture.display())));
+    outln!("{}", style.bold(&format!("$ takedown net --campaign {campaign} {}", capture.display())));
     let demo_ctx = Context { db: db.to_path_buf(), format: OutputFormat::Text, user: ctx.user.clone() };
-    super::net::run(&demo_ctx, super::net::NetArgs::files(vec![capture]))?;
+    super::net::run(&demo_ctx, super::net::NetArgs::files(vec![capture], campaign))?;
     Ok(())
 }

@@ -6,65 +6,53 @@ use crate::outln;
 use crate::output::{OutputFormat, Style};
 use crate::Context;
 use anyhow::Context as _;
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use takedown_model::{Evidence, Finding, Subject, Tlp};
+use takedown_model::{Finding, Subject, Tlp};
 use takedown_server::{ActConfig, AppState};
 use takedown_store::Role;
 
 const ORG: &str = "example-org";
 
-/// A third fake profile, ranked next to a known one and confirmed by alice after
-/// the tour's run: its disable action waits for someone other than alice.
-fn late_findings() -> Vec<Finding> {
-    let signals: BTreeMap<String, f64> =
-        [("rank".to_string(), 1.0), ("score".to_string(), 0.93), ("fake_fraction".to_string(), 0.75)].into();
-    let finding = |n: u32, detector: &str, summary: &str, evidence: Vec<Evidence>| Finding {
-        id: format!("sighting--00000000-0000-4000-8000-{n:012}"),
-        campaign: None,
-        subject: Subject::Account { platform: Some("scim".into()), id: "fake-recruiter-3".into() },
-        indicator: None,
-        detector: detector.into(),
-        summary: summary.into(),
-        evidence,
+/// The analyst confirms one more ranked account after the tour's run: its disable
+/// action waits for someone other than alice.
+fn late_finding(campaign: &str, ranked: &Finding) -> Finding {
+    let key = takedown_store::subject_key(&ranked.subject);
+    Finding {
+        id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.judged.late|{key}")),
+        detector: "accounts.judged".into(),
+        summary: format!(
+            "{} ranked just below the cut, then confirmed fake by an analyst",
+            key.trim_start_matches("account:")
+        ),
+        evidence: Vec::new(),
         observed_at: chrono::Utc::now(),
         tlp: Some(Tlp::Amber),
-    };
-    vec![
-        finding(
-            101,
-            "accounts.rank.triad",
-            "account fake-recruiter-3 ranked 1 as likely fake (triad)",
-            vec![Evidence::Graph { signals, seeds: vec!["fake-recruiter-2".into()] }],
-        ),
-        finding(102, "accounts.judged", "ranked fake and confirmed by an analyst", vec![]),
-    ]
+        ..ranked.clone()
+    }
 }
 
-pub fn step(ctx: &Context, db: &Path, dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+pub fn step(ctx: &Context, db: &Path, dir: &Path, listen: SocketAddr, campaign: &str) -> anyhow::Result<()> {
     let style = Style::stdout();
     let store = takedown_store::Store::open(db)?;
     if store.org(ORG)?.is_none() {
         store.add_org(ORG, Tlp::Amber, &ctx.user)?;
     }
     // Only the owner acts on a campaign's actions over the server.
-    let mut with_actions = None;
-    for c in store.campaigns()? {
-        if store.campaign_owner(&c.id)?.is_none() {
-            store.set_campaign_owner(&c.name, ORG, &ctx.user)?;
-        }
-        if with_actions.is_none() && !store.actions(&c.name)?.is_empty() {
-            with_actions = Some(c.name);
-        }
+    if store.campaign(campaign)?.is_some_and(|c| store.campaign_owner(&c.id).ok().flatten().is_none()) {
+        store.set_campaign_owner(campaign, ORG, &ctx.user)?;
     }
-    // The tour's disrupt-and-warn campaign.
-    let campaign = with_actions.context("the demo made no campaign with actions")?;
-    let campaign = campaign.as_str();
-    store.record_findings(campaign, &late_findings(), "alice")?;
+    let findings = store.findings(campaign)?;
+    let judged: Vec<&Subject> =
+        findings.iter().filter(|f| f.detector == "accounts.judged").map(|f| &f.subject).collect();
+    let next = findings
+        .iter()
+        .find(|f| f.detector.starts_with("accounts.rank.") && !judged.contains(&&f.subject))
+        .context("the tour ranked no account below the cut")?;
+    store.record_findings(campaign, &[late_finding(campaign, next)], "alice")?;
     drop(store);
     outln!("{}", style.bold("Share and show: the dashboard on the demo's store"));
-    outln!("{}", style.bold(&format!("$ takedown --user alice plan --campaign {campaign}   # a third fake profile")));
+    outln!("{}", style.bold(&format!("$ takedown --user alice plan --campaign {campaign}   # one more fake profile")));
     let alice = Context { db: db.to_path_buf(), format: OutputFormat::Text, user: "alice".into() };
     super::act::run(&alice, super::act::ActCommand::Plan { campaign: campaign.into() })?;
     let store = takedown_store::Store::open(db)?;

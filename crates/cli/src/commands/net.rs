@@ -39,9 +39,9 @@ pub struct NetArgs {
 }
 
 impl NetArgs {
-    /// The captures, with no campaign: the demo's.
-    pub fn files(files: Vec<PathBuf>) -> NetArgs {
-        NetArgs { files, campaign: None, interface: None, duration: None, count: None }
+    /// The captures, filed under `campaign`: the demo's.
+    pub fn files(files: Vec<PathBuf>, campaign: &str) -> NetArgs {
+        NetArgs { files, campaign: Some(campaign.to_string()), interface: None, duration: None, count: None }
     }
 }
 

@@ -64,8 +64,8 @@ pub struct SweepArgs {
 }
 
 impl SweepArgs {
-    /// A default sweep of `paths` that quarantines into `vault`: the demo's.
-    pub fn quarantine_into(paths: Vec<PathBuf>, vault: PathBuf) -> SweepArgs {
+    /// A default sweep of `paths` that files its findings under `campaign`: the demo's.
+    pub fn for_campaign(paths: Vec<PathBuf>, campaign: &str) -> SweepArgs {
         SweepArgs {
             paths,
             threads: None,
@@ -77,9 +77,9 @@ impl SweepArgs {
             rules: Vec::new(),
             iocs: Vec::new(),
             no_builtin: false,
-            campaign: None,
-            quarantine: true,
-            vault: Some(vault),
+            campaign: Some(campaign.to_string()),
+            quarantine: false,
+            vault: None,
         }
     }
 }
@@ -291,7 +291,12 @@ fn to_findings(campaign: &str, hits: &[Hit]) -> Vec<Finding> {
     let now = chrono::Utc::now();
     hits.iter()
         .map(|h| {
-            let location = h.location();
+            // Filed whole, so that `takedown run` from any folder finds the file.
+            let path = std::path::absolute(&h.path).map(|p| p.display().to_string()).unwrap_or_else(|_| h.path.clone());
+            let location = match &h.member {
+                Some(m) => format!("{path}!{m}"),
+                None => path,
+            };
             let rule = h.rule.clone().unwrap_or_default();
             let key = format!("{campaign}|{}|{location}|{rule}|{}|{}", h.kind.as_str(), h.matched, h.sha256);
             let evidence = match h.kind {
