@@ -7,7 +7,7 @@
 # RUNS times (default 3); every run's lines are printed, take the medians.
 # Usage: [METHODS=LIST] bench/accounts.sh [RUNS] [EDGES...]   (default: 3 10000000 100000000)
 # METHODS (comma-separated, default sybilrank,sybilscar,triad) picks the methods timed.
-# The billion-edge run is manual, on a quiet machine with 24 GiB, see README:
+# The billion-edge run is manual, on a quiet machine with 24 GiB, see BENCHMARKS.md:
 #   METHODS=sybilrank,sybilscar bench/accounts.sh 1 1000000000
 set -euo pipefail
 cd "$(dirname "$0")/.."

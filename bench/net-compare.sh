@@ -2,7 +2,7 @@
 # What each finds on every shared capture: takedown's verdicts (hosts and roles) beside
 # Suricata 7's alerts with the MS17-010 rules and with all of ET Open, each with and
 # without stream.midstream, and beside truth.json. Prints two Markdown tables (the
-# README's) and writes every alert to $WORK/alerts.md.
+# docs/net.md's) and writes every alert to $WORK/alerts.md.
 #
 #   bench/net-compare.sh
 #

@@ -5,7 +5,7 @@ step "STIX 2.1 exports pass the OASIS validator"
 "$BIN" --db "$WORK/attack.db" intel import "$SHARED/corpus/stix/mitre-attack-enterprise-v18.1-stix20.json.gz" >/dev/null
 "$BIN" --db "$WORK/attack.db" intel export --format stix21 -o "$WORK/attack.json"
 # Checks suppressed for the ATT&CK export only, because ATT&CK's own content trips
-# them (see README, "Validation"): they are listed in .ci/attack-validator-disabled.
+# them (see docs/intel.md, "Validation"): they are listed in .ci/attack-validator-disabled.
 "$VALIDATOR" --version 2.1 --strict --no-cache --disable "$(cat "$ROOT/.ci/attack-validator-disabled")" "$WORK/attack.json" \
     | tail -n 5
 

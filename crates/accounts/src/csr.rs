@@ -6,7 +6,7 @@
 //! at the front of each per-account array (they stay in cache), and so that "lower
 //! number" is a degree order, which is what triangle counting orients edges by
 //! ([`crate::triad::triangle_weights`]). On the 10 M-edge R-MAT graph of
-//! `bench/accounts.sh` the renumbering made each propagation step faster (see README).
+//! `bench/accounts.sh` the renumbering made each propagation step faster (see BENCHMARKS.md).
 //!
 //! Memory: the edge list (8 bytes an edge) is renumbered in place, then scattered into
 //! the adjacency (4 bytes an entry, two entries an edge) through one atomic cursor per

@@ -85,7 +85,7 @@ pub fn exposed(graph: &Graph, fake: &[bool]) -> Vec<Exposed> {
 /// no margin and drops down the list whatever its number of fake friends. Measured
 /// with `takedown accounts eval` (10 repetitions, triad), the share of victims among
 /// the first listed went from 0.952 to 0.977 at g = 100 and did not change at larger g
-/// (README). Ties by count, fake share, then id.
+/// (BENCHMARKS.md). Ties by count, fake share, then id.
 pub fn exposed_ranked(graph: &Graph, fake: &[bool], scores: &[f64]) -> Vec<Exposed> {
     let n = graph.node_count();
     let mut q = vec![0.0f64; n];

@@ -1,11 +1,11 @@
 //! The inner loop every method shares: one pull-style sparse matrix–vector step over
 //! the CSR, `out[v] = finish(v, Σ_{e=(v,u)} w_e · x[u])`.
 //!
-//! Why it is shaped so (measured with `bench/accounts.sh`, see README):
+//! Why it is shaped so (measured with `bench/accounts.sh`, see BENCHMARKS.md):
 //! - Pull, not push: each account's value is written by one task only, so there are no
 //!   atomics and the sum over a row is always taken in the same order.
 //! - `f32` values: half the bytes of `f64` gathered per entry; the AUCs of
-//!   `takedown accounts eval` did not move (README).
+//!   `takedown accounts eval` did not move (BENCHMARKS.md).
 //! - Four running sums per row: one sum would chain every addition on the previous one
 //!   (a few cycles each), more than a cache-resident gather costs.
 //! - Work in fixed blocks of rows of about [`crate::csr::BLOCK_ENTRIES`] entries, so a
