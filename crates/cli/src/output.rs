@@ -41,8 +41,11 @@ pub fn finish(result: anyhow::Result<Exit>) -> ExitCode {
         Ok(Exit::Clean) => ExitCode::from(0),
         Ok(Exit::Findings) => ExitCode::from(1),
         Err(err) => {
+            // A write error reaches here bare or inside serde_json's (JSON output).
             let broken_pipe = err.chain().any(|c| {
                 c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
             });
             if broken_pipe {
                 return ExitCode::from(0);

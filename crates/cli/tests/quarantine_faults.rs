@@ -53,8 +53,12 @@ fn sweep(db: &Path, vault: &Path, tree: &Path) -> std::process::Child {
 #[test]
 fn sigkill_at_any_moment_loses_nothing() {
     let runs = std::env::var("TAKEDOWN_FAULT_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(RUNS);
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
-    eprintln!("fault test seed {seed}, {runs} runs");
+    // A failure names its seed; TAKEDOWN_FAULT_SEED=N replays the same kill moments.
+    let seed = match std::env::var("TAKEDOWN_FAULT_SEED") {
+        Ok(v) => v.parse::<u64>().expect("TAKEDOWN_FAULT_SEED is a whole number") | 1,
+        Err(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1,
+    };
+    eprintln!("fault test seed {seed}, {runs} runs (replay with TAKEDOWN_FAULT_SEED={seed})");
     let mut rng = Rng(seed);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
