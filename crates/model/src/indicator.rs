@@ -1,6 +1,6 @@
-//! Something detectable, with where it came from and how far to trust it.
+//! What kind of thing an indicator detects; the indicators themselves are STIX
+//! objects held by the intel crate.
 
-use crate::{Timestamp, Tlp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -71,61 +71,9 @@ impl fmt::Display for IndicatorKind {
     }
 }
 
-/// A detectable thing, read from a STIX `indicator` (or an IOC line, or a YARA file).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Indicator {
-    /// The STIX id of the indicator object.
-    pub id: String,
-    pub kind: IndicatorKind,
-    /// The value in canonical form: lower-case hex for hashes, lower-case domain
-    /// names, the regular expression for path patterns, the rule source for YARA,
-    /// the whole pattern for [`IndicatorKind::StixPattern`].
-    pub value: String,
-    pub name: Option<String>,
-    /// Where this came from: a feed name, a file, a partner organisation.
-    pub source: String,
-    /// 0–100, as STIX `confidence`.
-    pub confidence: Option<u8>,
-    pub valid_from: Option<Timestamp>,
-    pub valid_until: Option<Timestamp>,
-    /// `None`: unmarked, which follows the owner's default.
-    pub tlp: Option<Tlp>,
-    /// STIX ids of what this indicates (malware, actors), sorted.
-    pub indicates: Vec<String>,
-}
-
-impl Indicator {
-    /// Whether the indicator is valid at `at`: after `valid_from` and before
-    /// `valid_until` (STIX 2.1 §4.7: `valid_until` is exclusive).
-    pub fn is_valid_at(&self, at: Timestamp) -> bool {
-        self.valid_from.is_none_or(|from| from <= at) && self.valid_until.is_none_or(|until| at < until)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn validity_window_is_half_open() {
-        let t = |y| chrono::Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().expect("date");
-        let i = Indicator {
-            id: "indicator--x".into(),
-            kind: IndicatorKind::Domain,
-            value: "example.com".into(),
-            name: None,
-            source: "test".into(),
-            confidence: None,
-            valid_from: Some(t(2017)),
-            valid_until: Some(t(2018)),
-            tlp: None,
-            indicates: vec![],
-        };
-        assert!(!i.is_valid_at(t(2016)));
-        assert!(i.is_valid_at(t(2017)));
-        assert!(!i.is_valid_at(t(2018)));
-    }
 
     #[test]
     fn kinds_serialise_as_kebab_case() {

@@ -1,5 +1,6 @@
-//! The vocabulary every part of takedown speaks: the group ([`Actor`]), what can be
-//! detected ([`Indicator`]), where it was seen ([`Subject`]), what was seen
+//! The vocabulary every part of takedown speaks: what kind of thing an indicator
+//! detects ([`IndicatorKind`]; the group, its malware and its indicators are STIX
+//! objects, held by the intel crate), where it was seen ([`Subject`]), what was seen
 //! ([`Finding`] with its [`Evidence`]), what is done about it ([`Action`]), the
 //! operation that ties them together ([`Campaign`]) and the record of who did what
 //! ([`AuditEvent`]). Every shared object carries a [`Tlp`] marking.
@@ -16,7 +17,6 @@
 #![forbid(unsafe_code)]
 
 mod action;
-mod actor;
 mod audit;
 mod campaign;
 mod finding;
@@ -24,11 +24,10 @@ mod indicator;
 mod tlp;
 
 pub use action::{Action, ActionKind, ActionState};
-pub use actor::{Actor, Malware};
 pub use audit::{AuditEvent, GENESIS_HASH};
 pub use campaign::Campaign;
 pub use finding::{Evidence, Finding, StringMatch, Subject};
-pub use indicator::{Indicator, IndicatorKind};
+pub use indicator::IndicatorKind;
 pub use tlp::{ParseTlpError, Tlp, TLP2_CREATED, TLP2_EXTENSION_ID};
 
 /// Timestamps everywhere are UTC.
