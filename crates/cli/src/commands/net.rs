@@ -159,14 +159,21 @@ pub fn kill_switch_domains(store: &Store) -> anyhow::Result<Vec<String>> {
     Ok(domains.into_iter().collect())
 }
 
-/// `[domain-name:value = 'a.example'] OR [domain-name:value = 'b.example']` → the names.
+/// `[domain-name:value = 'a.example'] OR [domain-name:value = 'b.example']` → the names,
+/// read with the intel crate's pattern parser; a pattern it refuses names none.
 fn pattern_domains(pattern: &str) -> Vec<String> {
-    pattern
-        .split("domain-name:value")
-        .skip(1)
-        .filter_map(|rest| {
-            let rest = rest.trim_start().strip_prefix('=')?.trim_start().strip_prefix('\'')?;
-            Some(rest[..rest.find('\'')?].to_ascii_lowercase())
+    use takedown_intel::pattern::{CompareOp, Constant, PathStep, Test};
+    let Ok(parsed) = takedown_intel::pattern::parse(pattern) else { return Vec::new() };
+    parsed
+        .comparisons()
+        .into_iter()
+        .filter_map(|c| match (&c.path.object_type[..], &c.path.steps[..], c.negated, &c.test) {
+            ("domain-name", [PathStep::Key(k)], false, Test::Compare(CompareOp::Eq, Constant::String(v)))
+                if k == "value" =>
+            {
+                Some(v.trim_end_matches('.').to_ascii_lowercase())
+            }
+            _ => None,
         })
         .collect()
 }
