@@ -6,15 +6,12 @@ use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use takedown_accounts::attributes::Attributes;
 use takedown_accounts::eval::{self, Region};
-use takedown_accounts::evidence::{self, AccountEvidence};
-use takedown_accounts::exposure::{self, Exposed};
+use takedown_accounts::evidence::AccountEvidence;
 use takedown_accounts::{Graph, LoadReport, Method, Seeds};
-use takedown_model::{Evidence, Finding, Subject};
+use takedown_app::accounts as app;
 
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
@@ -145,9 +142,7 @@ fn warn_missing(which: &str, file: &Path, missing: &[String]) {
 fn check_campaign(ctx: &Context, name: &Option<String>) -> anyhow::Result<Option<takedown_store::Store>> {
     let Some(name) = name else { return Ok(None) };
     let store = ctx.open_store()?;
-    if store.campaign(name)?.is_none() {
-        bail!("no campaign named {name:?} (create it with `takedown campaign create {name} --actor GROUP`)");
-    }
+    takedown_app::require_campaign(&store, name)?;
     Ok(Some(store))
 }
 
@@ -165,16 +160,13 @@ fn rank(ctx: &Context, a: RankArgs) -> anyhow::Result<Exit> {
         return Err(takedown_accounts::Error::NoSeeds { which: "real" }.into());
     }
     let attributes = a.accounts.as_deref().map(Attributes::from_file).transpose()?;
-    let scores = method.rank(&g, &seeds);
-    let order = takedown_accounts::order(&g, &scores);
-    write_scores(&a.scores, &g, &scores, &order)?;
-    let labels = seeds.labels(g.node_count());
-    let top = evidence::explain(&g, &scores, &order, &seeds.fake, &labels, a.top, a.top, attributes.as_ref());
+    let ranking = app::rank(&g, &seeds, method, attributes.as_ref(), a.top);
+    app::write_scores(&a.scores, &g, &ranking)?;
     let mut stored = None;
     if let (Some(store), Some(name)) = (&store, &a.campaign) {
-        let findings = rank_findings(name, method, &top);
-        stored = Some(store.record_findings(name, &findings, &ctx.user)?);
+        stored = Some(app::file_ranking(store, name, &ranking, &ctx.user)?);
     }
+    let top = ranking.top;
     if ctx.format != OutputFormat::Text {
         print_json(
             ctx.format,
@@ -232,59 +224,6 @@ fn print_evidence(e: &AccountEvidence) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the scores to a temporary file beside `out` and renames it, so that a failed
-/// run leaves no half-written scores.
-fn write_scores(out: &Path, g: &Graph, scores: &[f64], order: &[u32]) -> anyhow::Result<()> {
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file());
-        for &v in order {
-            writeln!(w, "{} {}", g.id(v), scores[v as usize])?;
-        }
-        w.flush()?;
-    }
-    tmp.persist(out).with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(())
-}
-
-pub(crate) fn rank_findings(campaign: &str, method: Method, top: &[AccountEvidence]) -> Vec<Finding> {
-    let now = chrono::Utc::now();
-    top.iter()
-        .map(|e| {
-            let mut signals = BTreeMap::new();
-            signals.insert("score".to_string(), e.score);
-            signals.insert("rank".to_string(), e.rank as f64);
-            signals.insert("degree".to_string(), e.degree as f64);
-            signals.insert("fake_neighbours".to_string(), e.fake_neighbours as f64);
-            signals.insert("fake_fraction".to_string(), e.fake_fraction);
-            let mut evidence =
-                vec![Evidence::Graph { signals, seeds: e.path_to_fake_seed.last().cloned().into_iter().collect() }];
-            if !e.path_to_fake_seed.is_empty() {
-                evidence.push(Evidence::Note {
-                    text: format!("path to known fake: {}", e.path_to_fake_seed.join(" — ")),
-                });
-            }
-            for s in &e.shared {
-                evidence.push(Evidence::Note {
-                    text: format!("shares {} {} with known fake(s) {}", s.column, s.value, s.fakes.join(", ")),
-                });
-            }
-            Finding {
-                id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.rank|{}", e.id)),
-                campaign: Some(campaign.to_string()),
-                subject: Subject::Account { platform: None, id: e.id.clone() },
-                indicator: None,
-                detector: format!("accounts.rank.{}", method.name()),
-                summary: format!("account {} ranked {} as likely fake ({})", e.id, e.rank, method.name()),
-                evidence,
-                observed_at: now,
-                tlp: None,
-            }
-        })
-        .collect()
-}
-
 fn exposure_cmd(ctx: &Context, a: ExposureArgs) -> anyhow::Result<Exit> {
     let store = check_campaign(ctx, &a.campaign)?;
     let (g, _) = load_graph(&a.edges)?;
@@ -298,18 +237,11 @@ fn exposure_cmd(ctx: &Context, a: ExposureArgs) -> anyhow::Result<Exit> {
     if let (Some(s), Some(p)) = (&scores, &a.scores) {
         warn_missing("scored", p, &s.unknown);
     }
-    let mut fake = vec![false; g.node_count()];
-    for &f in &seeds.fake {
-        fake[f as usize] = true;
-    }
-    let list = match &scores {
-        Some(s) => exposure::exposed_ranked(&g, &fake, &s.scores),
-        None => exposure::exposed(&g, &fake),
-    };
+    let list = app::exposed(&g, &seeds, scores.as_ref().map(|s| s.scores.as_slice()));
     let order = if scores.is_some() { "strength" } else { "count" };
     let mut stored = None;
     if let (Some(store), Some(name)) = (&store, &a.campaign) {
-        stored = Some(store.record_findings(name, &exposure_findings(name, &list), &ctx.user)?);
+        stored = Some(app::file_exposure(store, name, &list, &ctx.user)?);
     }
     if ctx.format != OutputFormat::Text {
         print_json(
@@ -341,32 +273,6 @@ fn exposure_cmd(ctx: &Context, a: ExposureArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(if list.is_empty() { Exit::Clean } else { Exit::Findings })
-}
-
-pub(crate) fn exposure_findings(campaign: &str, list: &[Exposed]) -> Vec<Finding> {
-    let now = chrono::Utc::now();
-    list.iter()
-        .map(|e| {
-            let mut signals = BTreeMap::new();
-            signals.insert("fake_friends".to_string(), e.fakes.len() as f64);
-            signals.insert("fake_fraction".to_string(), e.fake_fraction);
-            signals.insert("degree".to_string(), e.degree as f64);
-            if let Some(t) = e.first_contact {
-                signals.insert("first_contact".to_string(), t as f64);
-            }
-            Finding {
-                id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.exposure|{}", e.id)),
-                campaign: Some(campaign.to_string()),
-                subject: Subject::Person { id: e.id.clone(), email: None },
-                indicator: None,
-                detector: "accounts.exposure".into(),
-                summary: format!("{} is connected to {} fake account(s)", e.id, e.fakes.len()),
-                evidence: vec![Evidence::Graph { signals, seeds: e.fakes.clone() }],
-                observed_at: now,
-                tlp: None,
-            }
-        })
-        .collect()
 }
 
 fn eval_cmd(ctx: &Context, a: EvalArgs) -> anyhow::Result<Exit> {

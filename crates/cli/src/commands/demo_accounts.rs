@@ -124,11 +124,11 @@ pub fn step(ctx: &Context, db: &Path, campaign: &str) -> anyhow::Result<()> {
     outln!("{reached} of the {} real people the group befriended are on the list.", targets.len());
     let store = takedown_store::Store::open(db)?;
     let mut findings = seed_findings(campaign, &fake_seeds);
-    let ranked = super::accounts::rank_findings(campaign, Method::Triad, &top);
+    let ranked = takedown_app::accounts::rank_findings(campaign, Method::Triad, &top);
     // The analyst confirms the accounts above the cut: those are the ones to disable.
     findings.extend(ranked.iter().take(judged).map(|f| judged_finding(campaign, f)));
     findings.extend(ranked);
-    let mut people = super::accounts::exposure_findings(campaign, &list);
+    let mut people = takedown_app::accounts::exposure_findings(campaign, &list);
     for f in &mut people {
         // A generated network has no addresses; the notices need one each.
         if let Subject::Person { id, email } = &mut f.subject {

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 pub fn step(ctx: &Context, db: &std::path::Path, dir: &std::path::Path, campaign: &str) -> anyhow::Result<()> {
     let style = Style::stdout();
     let store = takedown_store::Store::open(db)?;
-    let domains = super::net::kill_switch_domains(&store)?;
+    let domains = takedown_app::capture::kill_switch_domains(&store)?;
     let domain = domains.first().cloned().unwrap_or_else(|| "www.iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.com".into());
     let capture = dir.join("outbreak.pcap");
     let bytes = takedown_net::writer::demo_capture(&domain)?;

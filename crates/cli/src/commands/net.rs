@@ -7,15 +7,10 @@ use crate::intel_store::ensure_builtin;
 use crate::outln;
 use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
-use anyhow::{bail, Context as _};
 use clap::Args;
-use std::collections::BTreeSet;
-use std::io::BufReader;
 use std::path::PathBuf;
-use takedown_intel::ids;
-use takedown_model::{Evidence, Finding, Subject};
-use takedown_net::{Analyzer, HostVerdict, Options, Report};
-use takedown_store::Store;
+use takedown_app::capture;
+use takedown_net::{HostVerdict, Report};
 
 #[derive(Debug, Args)]
 pub struct NetArgs {
@@ -53,37 +48,19 @@ pub fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<Exit> {
     let mut store = ctx.open_store()?;
     ensure_builtin(&mut store)?;
     if let Some(name) = &args.campaign {
-        if store.campaign(name)?.is_none() {
-            bail!("no campaign named {name:?} (create it with `takedown campaign create {name} --actor GROUP`)");
-        }
+        takedown_app::require_campaign(&store, name)?;
     }
-    let options = Options { kill_switch_domains: kill_switch_domains(&store)? };
+    let options = capture::options(&store)?;
     let report = match &args.interface {
         Some(interface) => live::analyze(interface, args.duration, args.count, options)?,
-        None => analyze(&args.files, options)?,
+        None => capture::analyze_files(&args.files, options)?,
     };
     let stored = match &args.campaign {
-        Some(name) => Some(store.record_findings(name, &to_findings(name, &report), &ctx.user)?),
+        Some(name) => Some(capture::file(&store, name, &report, &ctx.user)?),
         None => None,
     };
     print_report(ctx, &report, stored)?;
     Ok(if report.hosts.iter().any(HostVerdict::is_attack) { Exit::Findings } else { Exit::Clean })
-}
-
-/// Reads every file before anything is printed or stored: a bad file stops the
-/// run with nothing half-written.
-pub fn analyze(files: &[PathBuf], options: Options) -> anyhow::Result<Report> {
-    let mut analyzer = Analyzer::new(options);
-    for path in files {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("cannot open the capture {} (check the path)", path.display()))?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            bail!("{} is a directory; give capture files", path.display());
-        }
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        analyzer.read(&name, BufReader::with_capacity(1 << 20, file))?;
-    }
-    Ok(analyzer.finish())
 }
 
 #[cfg(feature = "live")]
@@ -141,69 +118,6 @@ mod live {
              `--features live` (cargo build --release -p takedown-cli --features live, with libpcap-dev installed)"
         )
     }
-}
-
-/// The kill-switch domains among the stored indicators (the built-in pack marks
-/// them with `x_takedown_kill_switch`), read from their STIX patterns.
-pub fn kill_switch_domains(store: &Store) -> anyhow::Result<Vec<String>> {
-    let mut domains = BTreeSet::new();
-    for object in store.current_objects(Some("indicator"))? {
-        let json: serde_json::Value = serde_json::from_str(&object.json)
-            .with_context(|| format!("stored indicator {} is not JSON", object.id))?;
-        if json.get("x_takedown_kill_switch").and_then(|v| v.as_bool()) != Some(true) {
-            continue;
-        }
-        let Some(pattern) = json.get("pattern").and_then(|v| v.as_str()) else { continue };
-        domains.extend(pattern_domains(pattern));
-    }
-    Ok(domains.into_iter().collect())
-}
-
-/// `[domain-name:value = 'a.example'] OR [domain-name:value = 'b.example']` → the names,
-/// read with the intel crate's pattern parser; a pattern it refuses names none.
-fn pattern_domains(pattern: &str) -> Vec<String> {
-    use takedown_intel::pattern::{CompareOp, Constant, PathStep, Test};
-    let Ok(parsed) = takedown_intel::pattern::parse(pattern) else { return Vec::new() };
-    parsed
-        .comparisons()
-        .into_iter()
-        .filter_map(|c| match (&c.path.object_type[..], &c.path.steps[..], c.negated, &c.test) {
-            ("domain-name", [PathStep::Key(k)], false, Test::Compare(CompareOp::Eq, Constant::String(v)))
-                if k == "value" =>
-            {
-                Some(v.trim_end_matches('.').to_ascii_lowercase())
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn to_findings(campaign: &str, report: &Report) -> Vec<Finding> {
-    let now = chrono::Utc::now();
-    let mut out = Vec::new();
-    for host in &report.hosts {
-        for e in host.evidence.iter().filter(|e| e.role.is_some()) {
-            let role = e.role.map_or("", |r| r.as_str());
-            let key = format!("{campaign}|{}|{}|{}|{}|{:?}", host.ip, role, e.detector, e.file, e.packets);
-            let mut fields = e.fields.clone();
-            fields.insert("role".into(), role.into());
-            if let Some(peer) = e.peer {
-                fields.insert("peer".into(), peer.to_string());
-            }
-            out.push(Finding {
-                id: ids::stable_id("sighting", &key),
-                campaign: Some(campaign.to_string()),
-                subject: Subject::Endpoint { ip: host.ip.to_string(), port: None },
-                indicator: None,
-                detector: format!("net.{}", e.detector),
-                summary: format!("{} {}: {}", host.ip, role, e.summary),
-                evidence: vec![Evidence::Packets { file: e.file.clone(), numbers: e.packets.clone(), fields }],
-                observed_at: now,
-                tlp: None,
-            });
-        }
-    }
-    out
 }
 
 #[derive(serde::Serialize)]
@@ -267,19 +181,5 @@ fn print_report(ctx: &Context, report: &Report, stored: Option<usize>) -> anyhow
             }
             Ok(())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn domains_from_patterns() {
-        assert_eq!(
-            pattern_domains("[domain-name:value = 'A.example'] OR [domain-name:value='b.example']"),
-            vec!["a.example", "b.example"]
-        );
-        assert!(pattern_domains("[file:name = 'x']").is_empty());
     }
 }

@@ -1,0 +1,30 @@
+//! The use cases every front end calls — the CLI today, the server and the fleet's
+//! agents next — so that none of them writes domain logic of its own: each parses its
+//! input, calls one function here and presents the outcome.
+//!
+//! - [`capture`]: read packet captures into verdicts per host, and file the attack
+//!   roles as findings under a campaign;
+//! - [`accounts`]: rank a social graph from known fakes and file the ranking; list the
+//!   people the fakes reached and file them.
+//!
+//! Detectors stay pure (input in, results out); this layer joins them to the store.
+//!
+//! ```
+//! let store = takedown_store::Store::open_in_memory().unwrap();
+//! assert!(takedown_app::require_campaign(&store, "zinc").is_err());
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod capture;
+mod error;
+
+pub use error::AppError;
+
+/// Checks that a campaign exists before anything is read or written under it.
+pub fn require_campaign(store: &takedown_store::Store, name: &str) -> Result<(), AppError> {
+    match store.campaign(name)? {
+        Some(_) => Ok(()),
+        None => Err(AppError::NoCampaign(name.to_string())),
+    }
+}
