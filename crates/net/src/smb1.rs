@@ -436,6 +436,17 @@ mod tests {
     }
 
     #[test]
+    fn short_or_foreign_messages_are_not_smb1() {
+        assert!(parse(b"\xfeSMB").is_none());
+        assert!(parse(&[0xff; 20]).is_none());
+        // A word count pointing past the end yields no words rather than a panic.
+        let mut m = message(COM_NEGOTIATE, 0, true, 0, 0, &[], &[]);
+        m.truncate(HEADER_LEN);
+        m.push(200);
+        assert!(parse(&m).is_some_and(|p| p.words.is_empty() && p.bytes.is_empty()));
+    }
+
+    #[test]
     fn truncated_messages() {
         let w = trans_words(0, 0, 0, (0, 0), &[TRANS_PEEK_NMPIPE, 0]);
         let m = message(COM_TRANSACTION, 0, false, 1, 2, &w, b"\\PIPE\\\0");
