@@ -139,7 +139,8 @@ fn not_smb1(answer: &[u8]) -> &'static str {
 
 /// A listener on 127.0.0.1 that answers one connection as an unpatched Windows 7
 /// would: NT LM 0.12, an anonymous session, `IPC$`, and the `PeekNamedPipe` probe
-/// with `STATUS_INSUFF_SERVER_RESOURCES`. For tests of [`check`] and of what is built
+/// with `STATUS_INSUFF_SERVER_RESOURCES`, each answer carrying its request's MID as
+/// every server's must (MS-CIFS 2.2.3.1). For tests of [`check`] and of what is built
 /// on it, where no unpatched Windows can run; returns its `HOST:PORT`.
 pub fn unpatched_responder() -> std::io::Result<String> {
     /// The UID of the session it gives and the TID of the `IPC$` it connects.
@@ -158,7 +159,7 @@ pub fn unpatched_responder() -> std::io::Result<String> {
             let Some(q) = smb1::parse(&req) else { return };
             let command = q.header.command;
             let tid = if command == COM_TREE_CONNECT_ANDX { TID } else { q.header.tid };
-            let reply = |status| smb1_build::reply_header(command, status, tid, UID, 0);
+            let reply = |status| smb1_build::reply_header(command, status, tid, UID, q.header.mid);
             let answer = match command {
                 COM_NEGOTIATE => smb1_build::negotiate_response(&reply(STATUS_SUCCESS), 0, SECURITY_MODE),
                 COM_SESSION_SETUP_ANDX => smb1_build::session_setup_response(&reply(STATUS_SUCCESS), 0),

@@ -8,6 +8,8 @@ use std::net::{TcpListener, TcpStream};
 use std::thread::JoinHandle;
 use takedown_act::smb;
 use takedown_net::nbss;
+use takedown_net::writer::{Conversation, PcapWriter};
+use takedown_net::{analyze_bytes, Options, Role};
 
 /// The longest message the relay passes on: the probe's are under 100 bytes.
 const MAX_RELAYED: usize = 64 * 1024;
@@ -83,12 +85,49 @@ fn the_probe_sends_what_public_scanners_send() {
          0000004a0000004a0002002300000007005c504950455c00",
     ];
     assert_eq!(hex_of(&seen, true), sent);
+    // Flags 0x98 (a reply), UID 2049, the request's MID; TID 2048 from the tree
+    // connect on. NT LM 0.12 (index 0) with security mode 3; a session; IPC$ with
+    // search bits; STATUS_INSUFF_SERVER_RESOURCES with no words.
     let answered = [
-        "00000045ff534d4272000000009801400000000000000000000000000000fffe0108000011000003000000000000000000000000000000\
+        "00000045ff534d4272000000009801400000000000000000000000000000fffe0108010011000003000000000000000000000000000000\
          000000000000000000000000000000000000",
-        "00000029ff534d4273000000009801400000000000000000000000000000fffe0108000003ff00000000000000",
-        "00000029ff534d4275000000009801400000000000000000000000000008fffe0108000003ff00000001000000",
-        "00000023ff534d4225050200c09801400000000000000000000000000008fffe01080000000000",
+        "00000029ff534d4273000000009801400000000000000000000000000000fffe0108020003ff00000000000000",
+        "00000029ff534d4275000000009801400000000000000000000000000008fffe0108030003ff00000001000000",
+        "00000023ff534d4225050200c09801400000000000000000000000000008fffe01080400000000",
     ];
     assert_eq!(hex_of(&seen, false), answered);
+}
+
+/// The two sides of the one codec together: the conversation `harden check` has
+/// with an unpatched host, written to a capture, is what the capture analyser
+/// calls the MS17-010 check and its unpatched answer.
+#[test]
+fn the_capture_analyser_recognises_the_probe_act_sends() {
+    let (check, seen) = probe_conversation();
+    assert_eq!(check.ms17_010, smb::Ms17010::Vulnerable, "{check:?}");
+    let (prober, target) = ([192, 0, 2, 66], [192, 0, 2, 10]);
+    let mut c = Conversation::open(prober, 49200, target, 445);
+    for m in &seen {
+        match m {
+            Relayed::ToServer(b) => c.to_server(b),
+            Relayed::ToClient(b) => c.to_client(b),
+        }
+    }
+    let mut pcap = PcapWriter::new(Vec::new()).unwrap();
+    for (i, f) in c.frames.iter().enumerate() {
+        pcap.packet(1_494_806_400_000_000 + i as u64 * 1000, f).unwrap();
+    }
+    let report = analyze_bytes("probe.pcap", &pcap.into_inner(), Options::default()).unwrap();
+    let host = |ip: &str| report.hosts.iter().find(|h| h.ip.to_string() == ip).unwrap();
+    let (p, t) = (host("192.0.2.66"), host("192.0.2.10"));
+    assert_eq!((p.roles.clone(), t.roles.clone()), (vec![Role::Attacker], vec![Role::Vulnerable]), "{report:?}");
+    let probe = p.evidence.iter().find(|e| e.detector == "ms17_010_probe").unwrap();
+    // The tree connect and its answer were matched: the share is known, not guessed.
+    assert_eq!(probe.fields.get("share").map(String::as_str), Some("IPC$"), "{probe:?}");
+    let answer = t.evidence.iter().find(|e| e.detector == "ms17_010_probe").unwrap();
+    assert_eq!(
+        answer.fields.get("status").map(String::as_str),
+        Some("STATUS_INSUFF_SERVER_RESOURCES (0xc0000205)"),
+        "{answer:?}"
+    );
 }
