@@ -1,7 +1,10 @@
 //! NetBIOS session service framing (RFC 1002 4.3; on TCP 445 the same 4-byte
 //! header with a 24-bit length, MS-SMB2 2.1): splits a reassembled byte stream
 //! into SMB messages, and finds the framing again after a hole or when the
-//! capture starts in the middle of a connection.
+//! capture starts in the middle of a connection. Also frames messages to send and
+//! reads them one at a time from a socket.
+
+use std::io::{self, Read};
 
 /// Message types (RFC 1002 4.3.1).
 pub const SESSION_MESSAGE: u8 = 0x00;
@@ -17,6 +20,42 @@ pub const KEEP_ALIVE: u8 = 0x85;
 pub const MAX_KEPT_MESSAGE: usize = 64 * 1024;
 /// Bytes searched for a header after a hole before waiting for more data.
 const MAX_RESYNC_WINDOW: usize = 256 * 1024;
+/// The longest message a session message header can announce: its length has 24
+/// bits on TCP 445.
+pub const MAX_LENGTH: usize = 0x00ff_ffff;
+
+/// `message` as a session message: the 4-byte header, then the message. `None` when
+/// it is longer than [`MAX_LENGTH`].
+pub fn frame(message: &[u8]) -> Option<Vec<u8>> {
+    if message.len() > MAX_LENGTH {
+        return None;
+    }
+    let mut out = Vec::with_capacity(4 + message.len());
+    out.push(SESSION_MESSAGE);
+    out.extend_from_slice(&(message.len() as u32).to_be_bytes()[1..]);
+    out.extend_from_slice(message);
+    Some(out)
+}
+
+/// Reads one message from a blocking stream, such as a socket to an SMB server:
+/// its type and body. A header that is not one, or that announces more than `max`
+/// bytes, is an `InvalidData` error, and nothing of the body is read or allocated.
+pub fn read_message(stream: &mut impl Read, max: usize) -> io::Result<(u8, Vec<u8>)> {
+    let mut head = [0u8; 4];
+    stream.read_exact(&mut head)?;
+    let Some((kind, len)) = parse_header(&head) else {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("not a NetBIOS session header: {head:02x?}")));
+    };
+    if len > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a {len}-byte message, more than the {max} bytes expected"),
+        ));
+    }
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body)?;
+    Ok((kind, body))
+}
 
 /// Parses a session header: (type, length of what follows).
 pub fn parse_header(b: &[u8]) -> Option<(u8, usize)> {
@@ -175,6 +214,32 @@ mod tests {
         assert_eq!(parse_header(&[0x85, 7, 0, 0]), None);
         assert_eq!(parse_header(&[0x42, 0, 0, 0]), None);
         assert_eq!(parse_header(&[0, 0]), None);
+    }
+
+    #[test]
+    fn frames_read_back() {
+        let framed = frame(b"\xffSMBr").expect("short enough");
+        // Type 0, length 5 in 24 bits big-endian, then the message.
+        assert_eq!(framed, [0x00, 0x00, 0x00, 0x05, 0xff, b'S', b'M', b'B', b'r']);
+        let mut r: &[u8] = &framed;
+        assert_eq!(read_message(&mut r, 5).expect("reads"), (SESSION_MESSAGE, b"\xffSMBr".to_vec()));
+        assert!(frame(&vec![0; MAX_LENGTH + 1]).is_none());
+    }
+
+    #[test]
+    fn read_message_refuses_what_it_cannot_hold() {
+        // 16 MiB announced: refused before anything is allocated or read.
+        let mut r: &[u8] = &[0x00, 0xff, 0xff, 0xff];
+        let e = read_message(&mut r, MAX_KEPT_MESSAGE).expect_err("too long");
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        // Not a session header; a body cut short.
+        let mut r: &[u8] = &[0x42, 0x00, 0x00, 0x01, 0x00];
+        assert_eq!(read_message(&mut r, 16).map_err(|e| e.kind()), Err(io::ErrorKind::InvalidData));
+        let mut r: &[u8] = &[0x00, 0x00, 0x00, 0x08, 0xff, b'S'];
+        assert_eq!(read_message(&mut r, 16).map_err(|e| e.kind()), Err(io::ErrorKind::UnexpectedEof));
+        // A keep-alive is a message of its own type with no body.
+        let mut r: &[u8] = &[KEEP_ALIVE, 0, 0, 0];
+        assert_eq!(read_message(&mut r, 16).expect("reads"), (KEEP_ALIVE, vec![]));
     }
 
     #[test]

@@ -29,9 +29,25 @@ pub const STATUS_INVALID_HANDLE: u32 = 0xc000_0008;
 pub const STATUS_INVALID_PARAMETER: u32 = 0xc000_000d;
 pub const STATUS_ACCESS_DENIED: u32 = 0xc000_0022;
 pub const STATUS_INSUFF_SERVER_RESOURCES: u32 = 0xc000_0205;
+/// The same field in the older DOS form (MS-CIFS 2.2.3.1 SMB_ERROR: a class byte, a
+/// reserved byte, a 16-bit code), read as one little-endian word as above. Servers
+/// such as Samba send it when the client did not ask for NT status codes in Flags2.
+/// ERRDOS (class 0x01) / ERRbadfid (0x0006): the FID is not open.
+pub const DOS_ERRBADFID: u32 = 0x0006_0001;
+/// ERRDOS (class 0x01) / ERRnoaccess (0x0005).
+pub const DOS_ERRNOACCESS: u32 = 0x0005_0001;
 
-const FLAGS_REPLY: u8 = 0x80;
-const FLAGS2_UNICODE: u16 = 0x8000;
+// Header flags (MS-CIFS 2.2.3.1).
+pub const FLAGS_CASE_INSENSITIVE: u8 = 0x08;
+pub const FLAGS_CANONICAL_PATHS: u8 = 0x10;
+pub const FLAGS_REPLY: u8 = 0x80;
+pub const FLAGS2_LONG_NAMES: u16 = 0x0001;
+pub const FLAGS2_NT_STATUS: u16 = 0x4000;
+pub const FLAGS2_UNICODE: u16 = 0x8000;
+
+/// A Negotiate response's dialect index when the server took none of those offered
+/// (MS-CIFS 2.2.4.52.2).
+pub const NO_DIALECT: u16 = 0xffff;
 /// A share path longer than this is not a path (MS-CIFS caps paths well below).
 const MAX_PATH_UNITS: usize = 1024;
 
@@ -127,6 +143,17 @@ pub fn negotiate_dialects(m: &Message<'_>) -> Vec<String> {
         .filter_map(|d| d.strip_prefix(&[0x02]))
         .map(|d| String::from_utf8_lossy(d).into_owned())
         .collect()
+}
+
+/// The index, into the dialects the request offered, of the one a Negotiate response
+/// chose (MS-CIFS 2.2.4.52.2): the first parameter word in every form of the response
+/// (one word for the core protocol, 13 for LANMAN, 17 for NT LM 0.12). `None` when the
+/// message is not a Negotiate or carries no words, as an error reply may not.
+pub fn negotiate_response_dialect(m: &Message<'_>) -> Option<u16> {
+    if m.header.command != COM_NEGOTIATE {
+        return None;
+    }
+    le16(m.words, 0)
 }
 
 /// The path of a Tree Connect AndX request (MS-CIFS 2.2.4.55.1), such as `\\host\IPC$`.
@@ -294,84 +321,7 @@ pub fn doublepulsar_opcode_name(op: u8) -> &'static str {
     }
 }
 
-/// Builders for SMB1 messages, used by the demo and the tests.
-pub mod build {
-    use super::*;
-
-    /// A message with the given header fields, words and bytes.
-    pub fn message(command: u8, status: u32, reply: bool, tid: u16, mid: u16, words: &[u8], bytes: &[u8]) -> Vec<u8> {
-        let mut m = MAGIC.to_vec();
-        m.push(command);
-        m.extend_from_slice(&status.to_le_bytes());
-        m.push(if reply { 0x98 } else { 0x18 });
-        m.extend_from_slice(&0xc007u16.to_le_bytes());
-        m.extend_from_slice(&[0u8; 12]); // PIDHigh, SecurityFeatures, Reserved
-        m.extend_from_slice(&tid.to_le_bytes());
-        m.extend_from_slice(&0xfeffu16.to_le_bytes());
-        m.extend_from_slice(&0x0800u16.to_le_bytes());
-        m.extend_from_slice(&mid.to_le_bytes());
-        m.push((words.len() / 2) as u8);
-        m.extend_from_slice(words);
-        m.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
-        m.extend_from_slice(bytes);
-        m
-    }
-
-    /// Transaction / Transaction2 request words with the given totals, timeout and setup.
-    pub fn trans_words(total_param: u16, total_data: u16, timeout: u32, counts: (u16, u16), setup: &[u16]) -> Vec<u8> {
-        let mut w = Vec::new();
-        w.extend_from_slice(&total_param.to_le_bytes());
-        w.extend_from_slice(&total_data.to_le_bytes());
-        w.extend_from_slice(&1024u16.to_le_bytes()); // MaxParameterCount
-        w.extend_from_slice(&4096u16.to_le_bytes()); // MaxDataCount
-        w.extend_from_slice(&[0, 0, 0, 0]); // MaxSetupCount, Reserved1, Flags
-        w.extend_from_slice(&timeout.to_le_bytes());
-        w.extend_from_slice(&[0, 0]); // Reserved2
-        w.extend_from_slice(&counts.0.to_le_bytes());
-        w.extend_from_slice(&0u16.to_le_bytes());
-        w.extend_from_slice(&counts.1.to_le_bytes());
-        w.extend_from_slice(&0u16.to_le_bytes());
-        w.push(setup.len() as u8);
-        w.push(0);
-        for s in setup {
-            w.extend_from_slice(&s.to_le_bytes());
-        }
-        w
-    }
-
-    /// NT Transact request words.
-    pub fn nt_trans_words(total_param: u32, total_data: u32, counts: (u32, u32), function: u16) -> Vec<u8> {
-        let mut w = vec![0u8, 0, 0];
-        for v in [total_param, total_data, 0, 0, counts.0, 0, counts.1, 0] {
-            w.extend_from_slice(&v.to_le_bytes());
-        }
-        w.push(0);
-        w.extend_from_slice(&function.to_le_bytes());
-        w
-    }
-
-    /// Trans2 Secondary words (with the FID word).
-    pub fn trans2_secondary_words(total_data: u16, data_count: u16, data_displacement: u16) -> Vec<u8> {
-        let mut w = Vec::new();
-        for v in [0, total_data, 0, 0, 0, data_count, 53, data_displacement, 0] {
-            w.extend_from_slice(&u16::to_le_bytes(v));
-        }
-        w
-    }
-
-    /// Tree Connect AndX request for a path (Unicode).
-    pub fn tree_connect(mid: u16, path: &str) -> Vec<u8> {
-        let words = [0xff, 0, 0, 0, 0x08, 0, 0x01, 0];
-        // Bytes start at 32 + 1 + 8 + 2 = 43; after the 1-byte password the string
-        // starts at 44, already even.
-        let mut bytes = vec![0u8];
-        for u in path.encode_utf16().chain([0]) {
-            bytes.extend_from_slice(&u.to_le_bytes());
-        }
-        bytes.extend_from_slice(b"?????\0");
-        message(COM_TREE_CONNECT_ANDX, 0, false, 0, mid, &words, &bytes)
-    }
-}
+pub mod build;
 
 #[cfg(test)]
 mod tests {
@@ -398,6 +348,63 @@ mod tests {
         let path = tree_connect_path(&parse(&t).expect("parses")).expect("path");
         assert_eq!(path, "\\\\192.0.2.1\\IPC$");
         assert_eq!(share_name(&path), "IPC$");
+    }
+
+    #[test]
+    fn negotiate_response_dialect_index() {
+        // A Negotiate response in the NT LM 0.12 form, as Windows 7 sends it without
+        // extended security, choosing the sixth dialect offered.
+        #[rustfmt::skip]
+        let answer: &[u8] = &[
+            /* 0x00 */ 0xff, 0x53, 0x4d, 0x42,                         // \xffSMB
+            /* 0x04 */ 0x72,                                           // command: Negotiate
+            /* 0x05 */ 0x00, 0x00, 0x00, 0x00,                         // status: STATUS_SUCCESS
+            /* 0x09 */ 0x98,                                           // flags: reply, canonical, caseless
+            /* 0x0a */ 0x01, 0xc8,                                     // flags2: Unicode, NT status, long names
+            /* 0x0c */ 0x00, 0x00,                                     // PIDHigh
+            /* 0x0e */ 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // signature
+            /* 0x16 */ 0x00, 0x00,                                     // reserved
+            /* 0x18 */ 0x00, 0x00,                                     // TID
+            /* 0x1a */ 0xff, 0xfe,                                     // PID
+            /* 0x1c */ 0x00, 0x00,                                     // UID
+            /* 0x1e */ 0x01, 0x00,                                     // MID 1
+            /* 0x20 */ 0x11,                                           // word count: 17
+            /* 0x21 */ 0x05, 0x00,                                     // DialectIndex: 5
+            /* 0x23 */ 0x03,                                           // SecurityMode: user, encrypt
+            /* 0x24 */ 0x32, 0x00,                                     // MaxMpxCount: 50
+            /* 0x26 */ 0x01, 0x00,                                     // MaxNumberVcs: 1
+            /* 0x28 */ 0x04, 0x41, 0x00, 0x00,                         // MaxBufferSize: 16644
+            /* 0x2c */ 0x00, 0x00, 0x01, 0x00,                         // MaxRawSize: 65536
+            /* 0x30 */ 0x00, 0x00, 0x00, 0x00,                         // SessionKey
+            /* 0x34 */ 0xfc, 0xe3, 0x01, 0x00,                         // Capabilities
+            /* 0x38 */ 0x80, 0x9a, 0x2f, 0x6b, 0xc2, 0xcc, 0xd2, 0x01, // SystemTime
+            /* 0x40 */ 0x88, 0xff,                                     // ServerTimeZone: UTC+2
+            /* 0x42 */ 0x08,                                           // ChallengeLength: 8
+            /* 0x43 */ 0x0e, 0x00,                                     // byte count: 14
+            /* 0x45 */ 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, // challenge
+            /* 0x4d */ 0x57, 0x00, 0x47, 0x00, 0x00, 0x00,             // DomainName: "WG"
+        ];
+        let m = parse(answer).expect("parses");
+        assert_eq!((m.header.command, m.header.status, m.header.is_reply(), m.header.mid), (COM_NEGOTIATE, 0, true, 1));
+        assert_eq!((m.words.len(), m.bytes.len()), (34, 14));
+        assert_eq!(negotiate_response_dialect(&m), Some(5));
+
+        // None of the dialects taken: the one-word form with index 0xffff.
+        #[rustfmt::skip]
+        let refused: &[u8] = &[
+            /* 0x00 */ 0xff, 0x53, 0x4d, 0x42, 0x72, 0x00, 0x00, 0x00, 0x00, 0x98, 0x01, 0x40,
+            /* 0x0c */ 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            /* 0x18 */ 0x00, 0x00, 0xff, 0xfe, 0x00, 0x00, 0x01, 0x00,
+            /* 0x20 */ 0x01,                                           // word count: 1
+            /* 0x21 */ 0xff, 0xff,                                     // DialectIndex: none
+            /* 0x23 */ 0x00, 0x00,                                     // byte count: 0
+        ];
+        assert_eq!(parse(refused).and_then(|m| negotiate_response_dialect(&m)), Some(NO_DIALECT));
+        // An error answer without words has no index; nor has another command.
+        assert_eq!(parse(&refused[..0x21]).and_then(|m| negotiate_response_dialect(&m)), None);
+        let mut echo = answer.to_vec();
+        echo[4] = COM_ECHO;
+        assert_eq!(parse(&echo).and_then(|m| negotiate_response_dialect(&m)), None);
     }
 
     #[test]
@@ -429,6 +436,17 @@ mod tests {
     }
 
     #[test]
+    fn short_or_foreign_messages_are_not_smb1() {
+        assert!(parse(b"\xfeSMB").is_none());
+        assert!(parse(&[0xff; 20]).is_none());
+        // A word count pointing past the end yields no words rather than a panic.
+        let mut m = message(COM_NEGOTIATE, 0, true, 0, 0, &[], &[]);
+        m.truncate(HEADER_LEN);
+        m.push(200);
+        assert!(parse(&m).is_some_and(|p| p.words.is_empty() && p.bytes.is_empty()));
+    }
+
+    #[test]
     fn truncated_messages() {
         let w = trans_words(0, 0, 0, (0, 0), &[TRANS_PEEK_NMPIPE, 0]);
         let m = message(COM_TRANSACTION, 0, false, 1, 2, &w, b"\\PIPE\\\0");
@@ -439,6 +457,7 @@ mod tests {
                 let _ = secondary_request(&p);
                 let _ = tree_connect_path(&p);
                 let _ = negotiate_dialects(&p);
+                let _ = negotiate_response_dialect(&p);
             }
         }
     }

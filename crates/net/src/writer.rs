@@ -95,13 +95,12 @@ pub fn ethernet_ipv4_tcp(
     ethernet(&ipv4_tcp(src, dst, sport, dport, seq, flags, payload))
 }
 
-/// Prefixes an SMB message with its NetBIOS session header (type 0, 24-bit length).
+/// Prefixes an SMB message with its NetBIOS session header ([`crate::nbss::frame`]).
+/// The demo's and the tests' messages stay far below the header's 16 MiB; a longer
+/// one is cut to what the header can say, so that header and body still agree.
 pub fn nbss(message: &[u8]) -> Vec<u8> {
-    let len = message.len().min(0x00ff_ffff) as u32;
-    let mut v = len.to_be_bytes().to_vec();
-    v[0] = 0;
-    v.extend_from_slice(message);
-    v
+    let kept = &message[..message.len().min(crate::nbss::MAX_LENGTH)];
+    crate::nbss::frame(kept).unwrap_or_default()
 }
 
 /// One TCP conversation being written: keeps the sequence numbers.
