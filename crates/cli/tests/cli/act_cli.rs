@@ -2,9 +2,7 @@
 //! binary.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{json, skip, takedown};
+use crate::common::{json, skip, takedown};
 use std::io::Write;
 use takedown_act::smb;
 use takedown_model::{Finding, Subject};

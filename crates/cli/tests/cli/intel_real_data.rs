@@ -3,8 +3,7 @@
 //! message when ../shared is absent.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::{corpus_file, json, store_state, takedown};
+use crate::common::{corpus_file, json, store_state, takedown};
 
 #[test]
 fn attack_enterprise_stix20_imports_whole_and_resolves_zinc() {

@@ -2,9 +2,7 @@
 //! graphs, bad input, and the evaluation on the shared corpus.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{corpus_file, json, takedown};
+use crate::common::{corpus_file, json, takedown};
 use std::path::Path;
 
 /// Two friend circles of six, real `r0..r5` and fake `f0..f5`, each a clique, joined by

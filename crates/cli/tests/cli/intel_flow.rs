@@ -1,8 +1,7 @@
 //! The intel commands end to end, on the built-in pack and small files of our own.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::{json, takedown};
+use crate::common::{json, takedown};
 
 fn bundle(objects: &str) -> String {
     format!(r#"{{"type":"bundle","id":"bundle--6e829ce5-d385-5ff1-9f98-d01f266b3b36","objects":[{objects}]}}"#)
@@ -246,7 +245,7 @@ fn without_a_user_named_the_audit_trail_names_the_account_the_process_runs_as() 
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let uid = takedown_sweep::effective_uid().unwrap();
     let Some(me) = takedown_sweep::user_name(uid) else {
-        return common::skip(&format!("uid {uid} has no line in /etc/passwd"));
+        return crate::common::skip(&format!("uid {uid} has no line in /etc/passwd"));
     };
     let r = takedown(&db, &["--output-format", "json", "audit", "list"]);
     let events = json(&r.stdout);

@@ -3,9 +3,7 @@
 //! with classic `yara` on signature-base rules.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{corpus_file, json, skip, takedown};
+use crate::common::{corpus_file, json, skip, takedown};
 use std::collections::BTreeSet;
 use std::path::Path;
 

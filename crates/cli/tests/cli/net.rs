@@ -1,9 +1,8 @@
 //! `takedown net` through the binary: the shared captures against truth.json,
 //! bad input, and the benign capture CI makes with smbclient.
 #![allow(clippy::unwrap_used)]
-mod common;
 
-use common::{corpus_file, json, skip, takedown};
+use crate::common::{corpus_file, json, skip, takedown};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

@@ -2,12 +2,11 @@
 //! the built-in pack as STIX 2.1, `intel show ZINC`, an RPZ zone and `net`'s JSON on
 //! a shared capture. What changes from run to run (a bundle's random id, the zone's
 //! serial, timings) is replaced by a placeholder first. After a deliberate change:
-//! `TAKEDOWN_BLESS=1 cargo test -p takedown-cli --test golden_outputs`, then review
+//! `TAKEDOWN_BLESS=1 cargo test -p takedown-cli --test cli golden`, then review
 //! the diff.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::{corpus_file, json, takedown};
+use crate::common::{corpus_file, json, takedown};
 use std::path::Path;
 
 fn golden(name: &str, actual: &str) {

@@ -4,9 +4,7 @@
 //! bit for bit with its mode, and the audit trail holds every step.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{json, takedown};
+use crate::common::{json, takedown};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

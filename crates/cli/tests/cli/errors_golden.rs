@@ -1,10 +1,9 @@
 //! The exact text of errors a user meets first, against a golden file: each says what
 //! was wrong, with what, and what to do, once. `TAKEDOWN_BLESS=1 cargo test -p
-//! takedown-cli --test errors_golden` rewrites the file after a deliberate change.
+//! takedown-cli --test cli golden` rewrites the file after a deliberate change.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::takedown;
+use crate::common::takedown;
 use std::path::Path;
 
 /// Each case: a name, the database (in the test's scratch folder) and the arguments

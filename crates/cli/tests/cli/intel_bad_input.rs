@@ -1,8 +1,7 @@
 //! Bad input gets a clear message, exit 2, and leaves the store as it was.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-use common::{store_state, takedown};
+use crate::common::{store_state, takedown};
 use std::path::Path;
 
 const GOOD: &str = r#"{"type":"bundle","id":"bundle--6e829ce5-d385-5ff1-9f98-d01f266b3b36","objects":[

@@ -3,9 +3,7 @@
 //! and stops on SIGTERM.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::takedown;
+use crate::common::takedown;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -75,7 +73,7 @@ fn org_token_import_and_serve() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(discovery.0, 200, "{}", discovery.1);
-    let body = common::json(&discovery.1);
+    let body = crate::common::json(&discovery.1);
     assert!(body["api_roots"][0].as_str().unwrap().ends_with("/taxii2/root/"));
     assert_eq!(http_get(port, "/taxii2/", None).unwrap().0, 401);
     let (status, objects) = http_get(
@@ -260,9 +258,9 @@ fn demo_serve_prints_an_address_and_a_token_that_approves() {
     assert!(login.contains("API token"));
     let (status, body) = http(port, "GET", "/api/v1/campaigns", &token);
     assert_eq!(status, 200, "{body}");
-    let name = common::json(&body)["campaigns"][0]["name"].as_str().unwrap().to_string();
+    let name = crate::common::json(&body)["campaigns"][0]["name"].as_str().unwrap().to_string();
     let (_, body) = http(port, "GET", &format!("/api/v1/campaigns/{name}/actions"), &token);
-    let actions = common::json(&body)["actions"].as_array().unwrap().clone();
+    let actions = crate::common::json(&body)["actions"].as_array().unwrap().clone();
     // Hardening (a check of the capture's hosts over SMB) stays proposed in the tour too.
     let waiting: Vec<&serde_json::Value> =
         actions.iter().filter(|a| a["state"] == "proposed" && a["kind"] != "harden").collect();
@@ -272,5 +270,5 @@ fn demo_serve_prints_an_address_and_a_token_that_approves() {
     let (status, body) = http(port, "POST", &format!("/api/v1/campaigns/{name}/actions/{id}/approve"), &token);
     stop(child);
     assert_eq!(status, 200, "the printed token approves alice's proposal: {body}");
-    assert_eq!(common::json(&body)["action"]["approved_by"], "carol");
+    assert_eq!(crate::common::json(&body)["action"]["approved_by"], "carol");
 }
