@@ -673,3 +673,52 @@ fn five_hundred_slow_connections_do_not_starve_a_normal_client() {
         assert!(still_open, "a slow connection was closed before its timeout");
     }
 }
+
+#[test]
+fn bad_input_gets_a_clean_4xx() {
+    let _serial = serial();
+    let w = world();
+    let server = Server::start(&w.db, &[]);
+    let post = |path: &str, token: &str, kind: &str, body: &str| {
+        exchange(
+            server.port,
+            [127, 0, 0, 1],
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nAccept: {TAXII}\r\n\
+                 Content-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    for (body, what) in [("{not json", "bad JSON"), (deep.as_str(), "JSON nested 10,000 deep"), ("{}", "no objects")] {
+        let answer = post(&format!("{COLLECTION}/objects/"), &w.analyst, TAXII, body);
+        assert_eq!(answer.status, 400, "{what}: {}", answer.body);
+    }
+    let answer = post("/api/v1/campaigns/zinc/actions/x/abandon", &w.approver, "application/json", "[[[");
+    assert!((400..500).contains(&answer.status), "{}", answer.body);
+    for query in ["limit=zero", "limit=99999999999999999999999", "next=-1", "added_after=yesterday", "match[id]=%FF%FE"]
+    {
+        let answer = get(server.port, [127, 0, 0, 1], &format!("{COLLECTION}/objects/?{query}"), Some(&w.viewer), "");
+        assert!(
+            (400..500).contains(&answer.status) || answer.status == 200,
+            "{query}: {} {}",
+            answer.status,
+            answer.body
+        );
+        assert_ne!(answer.status, 500, "{query}");
+    }
+    for path in ["/api/v1/intel?limit=0", "/api/v1/intel?after=x", "/api/v1/campaigns/%FF"] {
+        let answer = get(server.port, [127, 0, 0, 1], path, Some(&w.viewer), "");
+        assert!((400..500).contains(&answer.status), "{path}: {} {}", answer.status, answer.body);
+    }
+    // A URI of a megabyte: refused, or the connection closed, never a 500.
+    let mut stream = connect_from([127, 0, 0, 1], server.port);
+    let long = "a".repeat(1024 * 1024);
+    let _ = write!(stream, "GET /api/v1/intel/{long} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if let Some(answer) = read_answer(&mut stream) {
+        assert!((400..500).contains(&answer.status), "{}", answer.status);
+    }
+    // The server is still there.
+    assert_eq!(get(server.port, [127, 0, 0, 1], "/taxii2/", Some(&w.viewer), "").status, 200);
+}
