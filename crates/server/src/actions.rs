@@ -8,12 +8,12 @@
 //! blocklist's bookkeeping. What needs the swept host (the quarantine vault) or a
 //! probe from it (harden) is answered 501, pointing at the CLI.
 
-use crate::auth::{principal, require};
+use crate::auth::{require, Writer};
+use crate::body::Bounded;
 use crate::error::ApiError;
 use crate::rest::visible_campaign;
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -173,38 +173,36 @@ fn action_json(s: &StoredAction) -> Value {
 
 async fn approve_route(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Writer(p): Writer,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
     state.with(move |store| Ok(Json(json!({ "action": action_json(&approve(store, &p, &name, &id)?) })))).await
 }
 
 async fn run_route(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Writer(p): Writer,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    outcome_route(state, headers, name, id, takedown_act::run::run_one).await
+    outcome_route(state, p, name, id, takedown_act::run::run_one).await
 }
 
 async fn undo_route(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Writer(p): Writer,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    outcome_route(state, headers, name, id, undo_action).await
+    outcome_route(state, p, name, id, undo_action).await
 }
 
 /// Gives up an action that a run left `running` and will not finish, as `takedown
 /// abandon` does; the body says why, for the audit trail: `{"reason": "…"}`.
 async fn abandon_route(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Writer(p): Writer,
     Path((name, id)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    Bounded(body): Bounded,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
     let reason = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("reason")?.as_str().map(|r| r.trim().to_string()))
@@ -219,12 +217,11 @@ async fn abandon_route(
 
 async fn outcome_route(
     state: AppState,
-    headers: HeaderMap,
+    p: Principal,
     name: String,
     id: String,
     op: Op,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
     let config = state.act.clone();
     state
         .with(move |store| {

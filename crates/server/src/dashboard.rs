@@ -2,11 +2,15 @@
 //! session cookie follows); forms carry a CSRF token. Every page reads through the
 //! same TLP rule as REST and TAXII.
 
+use crate::auth::{charge_write, client};
+use crate::body::FormBody;
 use crate::error::ApiError;
+use crate::limits::{retry_after, take_all};
 use crate::pictures::{accounts_svg, host_edges, host_graph_svg, AccountCluster};
 use crate::rest::{campaign_audit, visible_campaign, visible_campaigns, visible_findings};
 use crate::{actions, AppState};
-use axum::extract::{Form, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -33,10 +37,13 @@ pub struct Session {
 
 /// The sessions of one server, by cookie value. A session ends at logout, after
 /// [`Sessions::IDLE`] without a page, [`Sessions::LIFETIME`] after login, or as soon as
-/// its token is revoked (checked on every page); at most [`Sessions::MAX`] are kept.
+/// its token is revoked (checked on every page); at most [`Sessions::PER_TOKEN`] are
+/// kept per token and [`Sessions::MAX`] in all.
 #[derive(Debug, Default)]
 pub struct Sessions {
     by_id: HashMap<String, Session>,
+    /// Sessions per token, kept with `by_id`.
+    per_token: HashMap<String, usize>,
 }
 
 impl Sessions {
@@ -44,23 +51,79 @@ impl Sessions {
     /// keep that power for long.
     pub const IDLE: Duration = Duration::from_secs(30 * 60);
     pub const LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
-    /// Each login with a valid token opens one; past this many the least recently
-    /// used ones are closed, so memory stays bounded whoever logs in how often.
+    /// Each login with a valid token opens one; past this many the token with the most
+    /// sessions loses its least recently used one, so memory stays bounded whoever
+    /// logs in how often, and logging in never closes another token's session while
+    /// any token holds more.
     pub const MAX: usize = 10_000;
+    /// Sessions of one token: a person with a few browsers and devices. A new login
+    /// past it closes that token's least recently used session, never another's.
+    pub const PER_TOKEN: usize = 20;
 
     fn open(&mut self, id: String, principal: Principal, now: Instant) {
-        self.by_id.retain(|_, s| !s.expired(now));
-        while self.by_id.len() >= Self::MAX {
-            let Some(oldest) = self.by_id.iter().min_by_key(|(_, s)| s.seen).map(|(k, _)| k.clone()) else { break };
-            self.by_id.remove(&oldest);
+        // Expired sessions are cleared when room is needed (a token's own expired ones
+        // are its least recently used, so they go first at its cap too).
+        if self.by_id.len() >= Self::MAX {
+            self.by_id.retain(|_, s| !s.expired(now));
+            self.per_token.clear();
+            for s in self.by_id.values() {
+                *self.per_token.entry(s.principal.token.clone()).or_default() += 1;
+            }
         }
-        self.by_id.insert(id, Session { principal, csrf: random_hex(), flash: None, opened: now, seen: now });
+        let token = principal.token.clone();
+        while self.per_token.get(&token).copied().unwrap_or(0) >= Self::PER_TOKEN {
+            if !self.close_oldest(|s| s.principal.token == token) {
+                break;
+            }
+        }
+        while self.by_id.len() >= Self::MAX {
+            let most = self.per_token.values().copied().max().unwrap_or(0);
+            let counts = &self.per_token;
+            let oldest = self
+                .by_id
+                .iter()
+                .filter(|(_, s)| counts.get(&s.principal.token) == Some(&most))
+                .min_by_key(|(_, s)| s.seen)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.close(&k),
+                None => break,
+            }
+        }
+        *self.per_token.entry(token).or_default() += 1;
+        if let Some(old) =
+            self.by_id.insert(id, Session { principal, csrf: random_hex(), flash: None, opened: now, seen: now })
+        {
+            self.forget(&old.principal.token);
+        }
+    }
+
+    /// Closes the least recently used session that `which` picks; false if none.
+    fn close_oldest(&mut self, which: impl Fn(&Session) -> bool) -> bool {
+        let oldest = self.by_id.iter().filter(|(_, s)| which(s)).min_by_key(|(_, s)| s.seen).map(|(k, _)| k.clone());
+        match oldest {
+            Some(k) => {
+                self.close(&k);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// One session of `token` fewer in the count.
+    fn forget(&mut self, token: &str) {
+        if let Some(n) = self.per_token.get_mut(token) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_token.remove(token);
+            }
+        }
     }
 
     /// The live session `id`, marked as seen now; an expired one is closed.
     fn touch(&mut self, id: &str, now: Instant) -> Option<&mut Session> {
         if self.by_id.get(id)?.expired(now) {
-            self.by_id.remove(id);
+            self.close(id);
             return None;
         }
         let s = self.by_id.get_mut(id)?;
@@ -69,7 +132,9 @@ impl Sessions {
     }
 
     fn close(&mut self, id: &str) {
-        self.by_id.remove(id);
+        if let Some(s) = self.by_id.remove(id) {
+            self.forget(&s.principal.token);
+        }
     }
 }
 
@@ -88,6 +153,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/campaigns/{name}", get(campaign_page))
         .route("/ui/campaigns/{name}/actions/{id}/approve", axum::routing::post(approve))
         .route("/ui/campaigns/{name}/actions/{id}/abandon", axum::routing::post(abandon))
+        .layer(axum::middleware::map_response(crate::headers::dashboard))
 }
 
 fn random_hex() -> String {
@@ -177,22 +243,81 @@ fn page(title: &str, who: Option<&Session>, body: &str) -> Html<String> {
         None => String::new(),
     };
     Html(format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>{} · takedown</title><style>\
-         body{{font:14px system-ui,sans-serif;margin:2em;max-width:84em}}table{{border-collapse:collapse}}\
-         td,th{{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}}\
-         .bar{{float:right}}.tlp{{font-weight:bold}}code{{font-size:90%}}h3{{margin-top:1.6em}}\
-         .st{{padding:.1em .5em;border-radius:.8em;background:#eee}}.st-proposed{{background:#fff3cd}}\
-         .st-approved{{background:#d1ecf1}}.st-done,.st-verified{{background:#d4edda}}.st-failed{{background:#f8d7da}}\
-         .flash{{background:#eef5ff;border-left:4px solid #2c7fb8;padding:.5em 1em}}.note{{color:#8a5a00}}\
-         .why{{color:#555;min-width:18em;max-width:30em}}code.path{{word-break:break-all}}code.t{{white-space:nowrap}}.destructive{{color:#c0392b}}button.approve{{cursor:pointer}}\
-         table{{margin-bottom:1em}}</style></head><body>{bar}\
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>{} · takedown</title><style>{STYLE}</style></head><body>{bar}\
          <h1><a href=/ui/>takedown</a> · {}</h1>{body}</body></html>",
         esc(title),
-        esc(title)
+        esc(title),
+        STYLE = crate::headers::STYLE,
     ))
 }
 
-async fn login_form() -> Response {
+/// `; Secure` when the server is reached over HTTPS: the browser then never sends the
+/// session over plain HTTP.
+fn secure(state: &AppState) -> &'static str {
+    if state.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// 429 as a page, with Retry-After.
+fn slow_down(what: &str, wait: Duration) -> Response {
+    let seconds = retry_after(wait);
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        page("slow down", None, &format!("<p>{}; try again in {seconds} s.</p>", esc(what))),
+    )
+        .into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// A page's live session, checked before anything else of the request is read;
+/// without one the browser is sent to log in.
+struct LoggedIn(Session);
+
+impl FromRequestParts<AppState> for LoggedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<LoggedIn, Response> {
+        session(state, &parts.headers).await.map(LoggedIn).ok_or_else(|| Redirect::to("/ui/login").into_response())
+    }
+}
+
+/// The session a form is posted in, within its token's write rate: both checked
+/// before the form is read.
+struct FormSession(Session);
+
+impl FromRequestParts<AppState> for FormSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<FormSession, Response> {
+        let LoggedIn(s) = LoggedIn::from_request_parts(parts, state).await?;
+        match charge_write(state, parts, &s.principal) {
+            Ok(()) => Ok(FormSession(s)),
+            Err(ApiError::TooManyRequests { retry_after, .. }) => {
+                Err(slow_down("too many forms sent with this token", Duration::from_secs(retry_after)))
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// A log-in within its address's rate, checked before the form is read.
+struct LoginAttempt;
+
+impl FromRequestParts<AppState> for LoginAttempt {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<LoginAttempt, Response> {
+        let address = client(parts);
+        let taken = take_all::<_, ()>((&mut state.rates().login_by_address, &address), None, Instant::now());
+        taken.map(|()| LoginAttempt).map_err(|wait| slow_down("too many log-in attempts from this address", wait))
+    }
+}
+
+async fn login_form(State(state): State<AppState>) -> Response {
     let csrf = random_hex();
     let html = page(
         "log in",
@@ -204,7 +329,8 @@ async fn login_form() -> Response {
         ),
     );
     let mut response = html.into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{LOGIN_CSRF}={csrf}; HttpOnly; SameSite=Strict; Path=/ui/")) {
+    let cookie = format!("{LOGIN_CSRF}={csrf}; HttpOnly; SameSite=Strict; Path=/ui/{}", secure(&state));
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
@@ -216,7 +342,12 @@ struct LoginForm {
     csrf: String,
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    _: LoginAttempt,
+    headers: HeaderMap,
+    FormBody(form): FormBody<LoginForm>,
+) -> Response {
     // Double submit: the form's CSRF token must equal the cookie set with the form.
     if cookie(&headers, LOGIN_CSRF) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return (
@@ -237,10 +368,15 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
         }
         Err(e) => return e.into_response(),
     };
+    let taken = take_all::<_, ()>((&mut state.rates().login_by_token, &principal.token), None, Instant::now());
+    if let Err(wait) = taken {
+        return slow_down("too many log-ins with this token", wait);
+    }
     let id = random_hex();
     sessions(&state).open(id.clone(), principal, Instant::now());
     let mut response = Redirect::to("/ui/").into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{SESSION}={id}; HttpOnly; SameSite=Strict; Path=/")) {
+    let cookie = format!("{SESSION}={id}; HttpOnly; SameSite=Strict; Path=/{}", secure(&state));
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
@@ -253,19 +389,22 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if let (Some(s), Some(id)) = (session(&state, &headers).await, cookie(&headers, SESSION)) {
-        if s.csrf == form.csrf {
-            sessions(&state).close(id);
-        } else {
-            return ApiError::Forbidden.into_response();
-        }
+async fn logout(
+    State(state): State<AppState>,
+    LoggedIn(s): LoggedIn,
+    headers: HeaderMap,
+    FormBody(form): FormBody<CsrfForm>,
+) -> Response {
+    if s.csrf != form.csrf {
+        return ApiError::Forbidden.into_response();
+    }
+    if let Some(id) = cookie(&headers, SESSION) {
+        sessions(&state).close(id);
     }
     Redirect::to("/ui/login").into_response()
 }
 
-async fn campaign_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(s) = session(&state, &headers).await else { return Redirect::to("/ui/login").into_response() };
+async fn campaign_list(State(state): State<AppState>, LoggedIn(s): LoggedIn) -> Response {
     let org = s.principal.org.clone();
     let rows = state
         .with(move |store| {
@@ -324,8 +463,12 @@ struct CampaignView {
     audit: Vec<takedown_model::AuditEvent>,
 }
 
-async fn campaign_page(State(state): State<AppState>, headers: HeaderMap, Path(name): Path<String>) -> Response {
-    let Some(s) = session(&state, &headers).await else { return Redirect::to("/ui/login").into_response() };
+async fn campaign_page(
+    State(state): State<AppState>,
+    LoggedIn(s): LoggedIn,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
     let flash = take_flash(&state, &headers);
     let org = s.principal.org.clone();
     let loaded = state
@@ -579,18 +722,16 @@ fn timeline(body: &mut String, v: &CampaignView) {
     body.push_str("</table></details>");
 }
 
-/// The session a form was posted in, or the answer to give instead: the login page
-/// without one, 403 when the form does not carry the session's CSRF token (`what`
+/// The 403 to answer when the form does not carry the session's CSRF token (`what`
 /// says what was therefore not done).
-async fn form_session(state: &AppState, headers: &HeaderMap, csrf: &str, what: &str) -> Result<Session, Response> {
-    let Some(s) = session(state, headers).await else { return Err(Redirect::to("/ui/login").into_response()) };
+fn csrf_refusal(s: &Session, csrf: &str, what: &str) -> Option<Response> {
     if csrf.is_empty() || csrf != s.csrf {
         let text = format!(
             "<p>The form did not carry this session's token; nothing was {what}. Reload the page and try again.</p>"
         );
-        return Err((StatusCode::FORBIDDEN, page("refused", Some(&s), &text)).into_response());
+        return Some((StatusCode::FORBIDDEN, page("refused", Some(s), &text)).into_response());
     }
-    Ok(s)
+    None
 }
 
 /// After a form: what came of it as the next page's message, and back to the top of
@@ -615,14 +756,14 @@ fn back_with(
 
 async fn approve(
     State(state): State<AppState>,
+    FormSession(s): FormSession,
     headers: HeaderMap,
     Path((name, id)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    FormBody(form): FormBody<CsrfForm>,
 ) -> Response {
-    let s = match form_session(&state, &headers, &form.csrf, "approved").await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
+    if let Some(answer) = csrf_refusal(&s, &form.csrf, "approved") {
+        return answer;
+    }
     let p = s.principal.clone();
     let campaign = name.clone();
     let result = state
@@ -643,14 +784,14 @@ struct AbandonForm {
 /// Gives up an action a run left running, as `takedown abandon` does.
 async fn abandon(
     State(state): State<AppState>,
+    FormSession(s): FormSession,
     headers: HeaderMap,
     Path((name, id)): Path<(String, String)>,
-    Form(form): Form<AbandonForm>,
+    FormBody(form): FormBody<AbandonForm>,
 ) -> Response {
-    let s = match form_session(&state, &headers, &form.csrf, "abandoned").await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
+    if let Some(answer) = csrf_refusal(&s, &form.csrf, "abandoned") {
+        return answer;
+    }
     let reason = Some(form.reason.trim().to_string())
         .filter(|r| !r.is_empty())
         .ok_or_else(|| ApiError::BadRequest("say why (the run that took it stopped, and when)".into()));
@@ -668,8 +809,9 @@ async fn abandon(
 mod tests {
     use super::*;
 
+    /// Each user has a token of their own.
     fn principal(user: &str) -> Principal {
-        Principal { org: "msft".into(), user: user.into(), role: Role::Approver, token: "000000000000".into() }
+        Principal { org: "msft".into(), user: user.into(), role: Role::Approver, token: format!("t-{user}") }
     }
 
     #[test]
@@ -696,7 +838,7 @@ mod tests {
         let t0 = Instant::now();
         let mut sessions = Sessions::default();
         for i in 0..Sessions::MAX {
-            sessions.open(format!("s{i}"), principal("alice"), t0 + Duration::from_millis(i as u64));
+            sessions.open(format!("s{i}"), principal(&format!("user{i}")), t0 + Duration::from_millis(i as u64));
         }
         // s0 is used again, so s1 is now the least recently used.
         let later = t0 + Duration::from_secs(60);
@@ -709,5 +851,38 @@ mod tests {
         let much_later = later + Sessions::IDLE + Duration::from_secs(1);
         sessions.open("last".into(), principal("carol"), much_later);
         assert_eq!(sessions.by_id.len(), 1);
+    }
+
+    #[test]
+    fn one_token_logging_in_again_and_again_closes_only_its_own_sessions() {
+        let t0 = Instant::now();
+        let mut sessions = Sessions::default();
+        sessions.open("bob".into(), principal("bob"), t0);
+        for i in 0..10_050u64 {
+            sessions.open(format!("a{i}"), principal("alice"), t0 + Duration::from_millis(i + 1));
+        }
+        assert!(sessions.touch("bob", t0 + Duration::from_secs(20)).is_some(), "bob's session was pushed out");
+        let alice = sessions.by_id.values().filter(|s| s.principal.user == "alice").count();
+        assert_eq!(alice, Sessions::PER_TOKEN);
+        // Alice's newest sessions are the ones kept.
+        assert!(sessions.by_id.contains_key("a10049") && !sessions.by_id.contains_key("a0"));
+    }
+
+    #[test]
+    fn at_the_global_cap_the_token_with_most_sessions_gives_one_up() {
+        let t0 = Instant::now();
+        let mut sessions = Sessions::default();
+        // Tokens of one session each up to the cap, less a few that alice fills.
+        for i in 0..Sessions::MAX - 5 {
+            sessions.open(format!("s{i}"), principal(&format!("user{i}")), t0);
+        }
+        for i in 0..5u64 {
+            sessions.open(format!("a{i}"), principal("alice"), t0 + Duration::from_millis(i + 1));
+        }
+        assert_eq!(sessions.by_id.len(), Sessions::MAX);
+        // A newcomer takes alice's oldest, not the least recently used single session.
+        sessions.open("new".into(), principal("newcomer"), t0 + Duration::from_secs(1));
+        assert_eq!(sessions.by_id.len(), Sessions::MAX);
+        assert!(!sessions.by_id.contains_key("a0") && sessions.by_id.contains_key("s0"));
     }
 }

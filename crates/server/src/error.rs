@@ -28,6 +28,18 @@ pub enum ApiError {
     /// This server does not do that; the message says what does.
     #[error("{0}")]
     NotImplemented(String),
+    /// The body is larger than this route takes; the message says the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The body came too slowly.
+    #[error("the request body stopped arriving for {0} s: send it whole, without pauses")]
+    BodyTimeout(u64),
+    /// A rate limit: the client may try again after this many seconds.
+    #[error("{what}: try again in {retry_after} s")]
+    TooManyRequests { what: String, retry_after: u64 },
+    /// The server is busy or took too long; the client may try again after this many seconds.
+    #[error("{what}: try again in {retry_after} s")]
+    Unavailable { what: String, retry_after: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -43,6 +55,10 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +101,13 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"takedown\", Bearer"));
+        }
+        if let ApiError::TooManyRequests { retry_after, .. } | ApiError::Unavailable { retry_after, .. } = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        if matches!(self, ApiError::PayloadTooLarge(_) | ApiError::BodyTimeout(_)) {
+            // The rest of the body is not read: the connection cannot carry another request.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }

@@ -3,12 +3,18 @@
 //!
 //! [`app`] builds the router (tested with `tower::ServiceExt::oneshot`); [`serve`]
 //! runs it on a listener until Ctrl-C or SIGTERM, finishing requests in flight.
+//! A partner is not trusted to be well-behaved: [`Limits`] bounds the connections,
+//! time, body sizes and request rates any one client can take.
 #![forbid(unsafe_code)]
 
 mod actions;
 mod auth;
+mod body;
 mod dashboard;
 mod error;
+mod headers;
+mod limits;
+mod listener;
 mod openapi;
 mod pictures;
 mod rest;
@@ -17,14 +23,50 @@ mod taxii;
 
 pub use actions::ActConfig;
 pub use error::ApiError;
+pub use limits::{
+    Limits, Rate, BODY_TIMEOUT, HEADER_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS,
+    REQUEST_TIMEOUT, SMALL_BODY, TAXII_ADDS_AT_ONCE,
+};
+pub use listener::{run, run_with, serve, serve_with, Tls, TlsError};
 
-use axum::extract::DefaultBodyLimit;
-use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
+use limits::Buckets;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use takedown_store::Store;
+use tokio::sync::Semaphore;
 
-/// The largest request body accepted (a TAXII envelope of objects to add).
+/// The largest TAXII envelope added in one request. TAXII 2.1 clients split what is
+/// larger (the API root advertises this as `max_content_length`); 16 MiB holds some
+/// ten thousand indicators, and with [`TAXII_ADDS_AT_ONCE`] bounds what adds hold.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Where discovery points when no public URL is set (the default listen address).
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8642";
+
+/// The rate limiters of one server.
+#[derive(Debug)]
+struct Rates {
+    login_by_address: Buckets<IpAddr>,
+    login_by_token: Buckets<String>,
+    write_by_address: Buckets<IpAddr>,
+    write_by_token: Buckets<String>,
+}
+
+impl Rates {
+    fn new(limits: &Limits) -> Rates {
+        Rates {
+            login_by_address: Buckets::new(limits.login_per_address),
+            login_by_token: Buckets::new(limits.login_per_token),
+            write_by_address: Buckets::new(limits.write_per_address),
+            write_by_token: Buckets::new(limits.write_per_token),
+        }
+    }
+}
 
 /// What every handler shares: the store (SQLite serialises access anyway).
 #[derive(Debug, Clone)]
@@ -34,17 +76,60 @@ pub struct AppState {
     sessions: Arc<Mutex<dashboard::Sessions>>,
     /// What runs of actions may write to.
     act: ActConfig,
+    limits: Arc<Limits>,
+    rates: Arc<Mutex<Rates>>,
+    /// Places for TAXII envelopes being added.
+    taxii_adds: Arc<Semaphore>,
+    /// The URL clients reach this server by, without a trailing slash; never taken
+    /// from a request.
+    public_url: Option<Arc<str>>,
+    /// Cookies only over HTTPS: the server is reached by an https URL.
+    secure_cookies: bool,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
-        AppState { store: Arc::new(Mutex::new(store)), sessions: Arc::default(), act: ActConfig::default() }
+        let limits = Limits::default();
+        AppState {
+            store: Arc::new(Mutex::new(store)),
+            sessions: Arc::default(),
+            act: ActConfig::default(),
+            rates: Arc::new(Mutex::new(Rates::new(&limits))),
+            limits: Arc::new(limits),
+            taxii_adds: Arc::new(Semaphore::new(TAXII_ADDS_AT_ONCE)),
+            public_url: None,
+            secure_cookies: false,
+        }
     }
 
     /// The same state, running actions with `act`'s connectors.
     pub fn with_act(mut self, act: ActConfig) -> AppState {
         self.act = act;
         self
+    }
+
+    /// The same state, with these limits (and fresh rate limiters).
+    pub fn with_limits(mut self, limits: Limits) -> AppState {
+        self.rates = Arc::new(Mutex::new(Rates::new(&limits)));
+        self.limits = Arc::new(limits);
+        self
+    }
+
+    /// The URL partners and browsers reach the server by (`https://taxii.example.org`):
+    /// discovery names it, and an https URL makes cookies Secure.
+    pub fn with_public_url(mut self, url: &str) -> AppState {
+        let url = url.trim_end_matches('/');
+        self.secure_cookies = url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        self.public_url = Some(url.into());
+        self
+    }
+
+    pub(crate) fn public_url(&self) -> &str {
+        self.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL)
+    }
+
+    fn rates(&self) -> std::sync::MutexGuard<'_, Rates> {
+        self.rates.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs `f` on the store off the async threads.
@@ -64,55 +149,40 @@ impl AppState {
     }
 }
 
-/// The whole service: TAXII under `/taxii2/`, REST under `/api/v1/`.
+/// The whole service: TAXII under `/taxii2/`, REST under `/api/v1/`, the dashboard
+/// under `/ui/`. Bodies are small unless a route says otherwise, each request has
+/// [`Limits::request_timeout`] from headers to answer and a body may not pause longer
+/// than [`Limits::body_timeout`].
 pub fn app(state: AppState) -> Router {
+    let limits = state.limits.clone();
     Router::new()
         .merge(taxii::routes())
         .merge(rest::routes())
         .merge(actions::routes())
         .merge(dashboard::routes())
         .fallback(|| async { ApiError::NotFound })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(SMALL_BODY))
+        .layer(Extension(body::BodyLimit(SMALL_BODY)))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.body_timeout))
+        .layer(middleware::map_response(headers::nosniff))
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM; requests in flight finish.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
-}
-
-/// Binds `addr`, calls `ready` with the bound address, and serves until Ctrl-C or
-/// SIGTERM, on a runtime of its own (for callers without one, such as the CLI).
-pub fn run(
-    addr: std::net::SocketAddr,
-    state: AppState,
-    ready: impl FnOnce(std::net::SocketAddr),
-) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        ready(listener.local_addr()?);
-        serve(listener, state).await
-    })
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// The request timeout: past it the handler is dropped and the client told (503).
+async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.limits.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = ApiError::Unavailable {
+                what: format!("the request was not done within {} s of its headers", limit.as_secs()),
+                retry_after: 1,
             }
-            Err(_) => std::future::pending::<()>().await,
+            .into_response();
+            // Its body may be half read: the connection cannot carry another request.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }

@@ -24,9 +24,14 @@ fn action_op(summary: &str, description: &str, key: &str, schema: Value) -> Valu
     responses["404"]["description"] = json!("no such campaign visible to this organisation, or no such action in it");
     responses["409"] = error.clone();
     responses["409"]["description"] = json!("the action's state does not allow it, or the two-person rule refuses it");
-    responses["501"] = error;
+    responses["501"] = error.clone();
     responses["501"]["description"] =
         json!("this kind of action is not carried out by the server (the message says where)");
+    responses["413"] = error.clone();
+    responses["413"]["description"] = json!("the body is larger than the 16 KiB an action call takes");
+    responses["429"] = error;
+    responses["429"]["description"] =
+        json!("too many writes from this token or address: wait the seconds Retry-After says");
     json!({ "post": { "summary": summary, "description": description, "parameters": [
         { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } },
         { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }

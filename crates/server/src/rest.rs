@@ -1,11 +1,10 @@
 //! REST under `/api/v1`: campaigns with their findings, actions and audit trail,
 //! intel, and a STIX export; each read filtered by the same TLP rule as TAXII.
 
-use crate::auth::principal;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -83,8 +82,7 @@ pub(crate) fn campaign_audit(store: &Store, c: &Campaign) -> Result<Vec<takedown
         .collect())
 }
 
-async fn campaigns(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
+async fn campaigns(State(state): State<AppState>, Caller(p): Caller) -> Result<Json<Value>, ApiError> {
     state
         .with(move |store| {
             let access = store.access(&p.org)?;
@@ -99,11 +97,10 @@ async fn campaigns(State(state): State<AppState>, headers: HeaderMap) -> Result<
 /// (404 otherwise), and `read` on the store off the async threads.
 async fn on_campaign(
     state: AppState,
-    headers: HeaderMap,
+    p: takedown_store::Principal,
     name: String,
     read: impl FnOnce(&Store, &Access, Campaign, Option<String>) -> Result<Value, ApiError> + Send + 'static,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
     state
         .with(move |store| {
             let access = store.access(&p.org)?;
@@ -115,18 +112,18 @@ async fn on_campaign(
 
 async fn campaign(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    on_campaign(state, headers, name, |_, _, c, owner| Ok(campaign_json(&c, owner.as_deref()))).await
+    on_campaign(state, p, name, |_, _, c, owner| Ok(campaign_json(&c, owner.as_deref()))).await
 }
 
 async fn findings(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    on_campaign(state, headers, name, |store, access, c, owner| {
+    on_campaign(state, p, name, |store, access, c, owner| {
         Ok(json!({ "findings": visible_findings(store, access, &c, owner.as_deref())? }))
     })
     .await
@@ -134,10 +131,10 @@ async fn findings(
 
 async fn actions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    on_campaign(state, headers, name, |store, access, c, owner| {
+    on_campaign(state, p, name, |store, access, c, owner| {
         // Actions carry the campaign's level: they are its decisions.
         let list: Vec<Value> = store
             .actions(&c.name)?
@@ -152,10 +149,10 @@ async fn actions(
 
 async fn audit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    on_campaign(state, headers, name, |store, _, c, _| {
+    on_campaign(state, p, name, |store, _, c, _| {
         let events: Vec<Value> = campaign_audit(store, &c)?
             .into_iter()
             .map(|e| {
@@ -204,10 +201,9 @@ fn intel_query(pairs: &[(String, String)]) -> Result<IntelQuery, ApiError> {
 
 async fn intel(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
     let q = intel_query(&pairs)?;
     let (limit, after) = (q.limit, q.after);
     state
@@ -232,10 +228,9 @@ async fn intel(
 
 async fn intel_object(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
     state
         .with(move |store| {
             let access = store.access(&p.org)?;
@@ -248,8 +243,7 @@ async fn intel_object(
 }
 
 /// Every object the organisation may see, as one STIX 2.1 bundle.
-async fn export(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, false).await?;
+async fn export(State(state): State<AppState>, Caller(p): Caller) -> Result<Json<Value>, ApiError> {
     state
         .with(move |store| {
             let access = store.access(&p.org)?;

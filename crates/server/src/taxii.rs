@@ -2,14 +2,15 @@
 //! store's intel, objects with filters and paging, manifest, versions, adding
 //! objects with a status resource.
 
-use crate::auth::{principal, require};
+use crate::auth::{require, TaxiiCaller, TaxiiWriter};
+use crate::body::{limited, Bounded};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use takedown_store::{ImportBatch, ObjectFilter, Principal, Role, VersionRow};
@@ -20,6 +21,10 @@ const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 pub const COLLECTION_ID: &str = "365fed99-08fa-fdcd-a1b3-fb247eb41d01";
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
+/// Values one `match[…]` filter takes (over all its repetitions). A client asks for a
+/// few types or ids at a time; each value is a term of the store's query, and a
+/// thousand of them is past what SQLite parses.
+pub const MAX_MATCH_VALUES: usize = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,7 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/taxii2/root/status/{status}/", get(status))
         .route("/taxii2/root/collections/", get(collections))
         .route("/taxii2/root/collections/{collection}/", get(collection))
-        .route("/taxii2/root/collections/{collection}/objects/", get(objects).post(add_objects))
+        .route(
+            "/taxii2/root/collections/{collection}/objects/",
+            get(objects).merge(limited(post(add_objects), crate::MAX_BODY)),
+        )
         .route("/taxii2/root/collections/{collection}/objects/{object}/", get(object))
         .route("/taxii2/root/collections/{collection}/objects/{object}/versions/", get(versions))
         .route("/taxii2/root/collections/{collection}/manifest/", get(manifest))
@@ -69,14 +77,10 @@ fn accepts_taxii(accept: &str) -> bool {
     })
 }
 
-fn base(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
-    format!("http://{host}")
-}
-
-async fn discovery(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    principal(&state, &headers, true).await?;
-    let root = format!("{}/taxii2/root/", base(&headers));
+async fn discovery(State(state): State<AppState>, _: TaxiiCaller) -> Result<Json<Value>, ApiError> {
+    // The configured URL, never the request's Host: a forged Host must not send a
+    // partner's next requests (and token) elsewhere.
+    let root = format!("{}/taxii2/root/", state.public_url());
     Ok(Json(json!({
         "title": "takedown",
         "description": "Intel on the threat group and what was found, shared under TLP 2.0",
@@ -85,8 +89,7 @@ async fn discovery(State(state): State<AppState>, headers: HeaderMap) -> Result<
     })))
 }
 
-async fn api_root(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    principal(&state, &headers, true).await?;
+async fn api_root(_: TaxiiCaller) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({
         "title": "takedown intel",
         "versions": [MEDIA_TYPE],
@@ -105,8 +108,7 @@ fn collection_resource(p: &Principal) -> Value {
     })
 }
 
-async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, true).await?;
+async fn collections(TaxiiCaller(p): TaxiiCaller) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "collections": [collection_resource(&p)] })))
 }
 
@@ -118,12 +120,7 @@ fn check_collection(id: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn collection(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, true).await?;
+async fn collection(TaxiiCaller(p): TaxiiCaller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     check_collection(&id)?;
     Ok(Json(collection_resource(&p)))
 }
@@ -138,13 +135,12 @@ struct Params {
 
 fn params(query: &[(String, String)], object: Option<&str>) -> Result<Params, ApiError> {
     let mut p = Params { filter: ObjectFilter::default(), spec_versions: Vec::new(), limit: DEFAULT_LIMIT, next: 0 };
-    let split = |v: &str| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
     for (key, value) in query {
         match key.as_str() {
-            "match[type]" => p.filter.types.extend(split(value)),
-            "match[id]" => p.filter.ids.extend(split(value)),
-            "match[version]" => p.filter.versions.extend(split(value)),
-            "match[spec_version]" => p.spec_versions.extend(split(value)),
+            "match[type]" => add_values(&mut p.filter.types, key, value)?,
+            "match[id]" => add_values(&mut p.filter.ids, key, value)?,
+            "match[version]" => add_values(&mut p.filter.versions, key, value)?,
+            "match[spec_version]" => add_values(&mut p.spec_versions, key, value)?,
             "added_after" => {
                 if chrono::DateTime::parse_from_rfc3339(value).is_err() {
                     return Err(ApiError::BadRequest(format!("added_after {value:?} is not an RFC 3339 timestamp")));
@@ -172,6 +168,22 @@ fn params(query: &[(String, String)], object: Option<&str>) -> Result<Params, Ap
         p.filter.ids = vec![id.to_string()];
     }
     Ok(p)
+}
+
+/// Adds the comma-separated values of one `match[…]` parameter to `list`, each once;
+/// 400 past [`MAX_MATCH_VALUES`].
+fn add_values(list: &mut Vec<String>, key: &str, value: &str) -> Result<(), ApiError> {
+    for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        if !list.iter().any(|seen| seen == v) {
+            if list.len() == MAX_MATCH_VALUES {
+                return Err(ApiError::BadRequest(format!(
+                    "{key} has more than {MAX_MATCH_VALUES} values: ask for fewer at a time, over several requests"
+                )));
+            }
+            list.push(v.to_string());
+        }
+    }
+    Ok(())
 }
 
 /// One page of what the principal may see. Every object served is STIX 2.1, so a
@@ -238,11 +250,10 @@ fn version_of(row: &VersionRow) -> String {
 
 async fn objects(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    TaxiiCaller(p): TaxiiCaller,
     Path(collection): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = principal(&state, &headers, true).await?;
     check_collection(&collection)?;
     let (rows, more) = page(&state, &p, params(&query, None)?).await?;
     Ok(with_date_headers(&rows, envelope(&rows, more, object_json)))
@@ -250,11 +261,10 @@ async fn objects(
 
 async fn object(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    TaxiiCaller(p): TaxiiCaller,
     Path((collection, id)): Path<(String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = principal(&state, &headers, true).await?;
     check_collection(&collection)?;
     let (rows, more) = page(&state, &p, params(&query, Some(&id))?).await?;
     if rows.is_empty() && !more {
@@ -265,11 +275,10 @@ async fn object(
 
 async fn versions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    TaxiiCaller(p): TaxiiCaller,
     Path((collection, id)): Path<(String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = principal(&state, &headers, true).await?;
     check_collection(&collection)?;
     let mut params = params(&query, Some(&id))?;
     params.filter.versions = vec!["all".into()];
@@ -288,11 +297,10 @@ async fn versions(
 
 async fn manifest(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    TaxiiCaller(p): TaxiiCaller,
     Path(collection): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let p = principal(&state, &headers, true).await?;
     check_collection(&collection)?;
     let (rows, more) = page(&state, &p, params(&query, None)?).await?;
     let body = envelope(
@@ -307,11 +315,11 @@ async fn manifest(
 /// is checked on its own; the good ones are stored in one transaction.
 async fn add_objects(
     State(state): State<AppState>,
+    TaxiiWriter(p, _place): TaxiiWriter,
     headers: HeaderMap,
     Path(collection): Path<String>,
-    body: axum::body::Bytes,
+    Bounded(body): Bounded,
 ) -> Result<Response, ApiError> {
-    let p = principal(&state, &headers, true).await?;
     check_collection(&collection)?;
     require(&p, Role::Analyst)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -374,10 +382,9 @@ async fn add_objects(
 
 async fn status(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    TaxiiCaller(p): TaxiiCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = principal(&state, &headers, true).await?;
     let org = p.org.clone();
     let detail = state.with(move |store| Ok(store.taxii_status(&id, &org)?)).await?.ok_or(ApiError::NotFound)?;
     serde_json::from_str(&detail).map(Json).map_err(|e| ApiError::Internal(e.to_string()))

@@ -394,3 +394,72 @@ async fn rest_campaigns_audit_and_openapi() {
     let response = app(w.state.clone()).oneshot(req).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn a_token_logging_in_past_its_session_cap_closes_only_its_own_oldest() {
+    let w = world();
+    // Log-in rates high enough that only the session cap is in play.
+    let fast = takedown_server::Rate { burst: 1000, every: std::time::Duration::from_millis(1) };
+    let limits = takedown_server::Limits { login_per_address: fast, login_per_token: fast, ..Default::default() };
+    let w = World { state: w.state.with_limits(limits), tokens: w.tokens };
+    let page = |cookie: &str| Request::get("/ui/").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    let partner = login(&w, &w.tokens["fb"]).await;
+    let mut own = Vec::new();
+    for _ in 0..25 {
+        own.push(login(&w, &w.tokens["msft"]).await);
+    }
+    let status = |cookie: String| {
+        let state = w.state.clone();
+        async move { app(state).oneshot(page(&cookie)).await.unwrap().status() }
+    };
+    assert_eq!(status(partner).await, StatusCode::OK, "another token's session was closed");
+    // The 20 newest of msft's are open; the 5 oldest were closed.
+    for (i, cookie) in own.into_iter().enumerate() {
+        let want = if i < 5 { StatusCode::SEE_OTHER } else { StatusCode::OK };
+        assert_eq!(status(cookie).await, want, "session {i}");
+    }
+}
+
+#[tokio::test]
+async fn logins_and_writes_over_their_rate_get_429_with_retry_after() {
+    let w = world();
+    // Default limits: 5 log-ins with one token at once.
+    let mut answers = Vec::new();
+    for _ in 0..7 {
+        let form = app(w.state.clone()).oneshot(Request::get("/ui/login").body(Body::empty()).unwrap()).await.unwrap();
+        let cookie = form.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+        let csrf = cookie.split_once('=').unwrap().1.to_string();
+        let req = Request::post("/ui/login")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("token={}&csrf={csrf}", w.tokens["gov"])))
+            .unwrap();
+        let response = app(w.state.clone()).oneshot(req).await.unwrap();
+        answers.push((response.status(), response.headers().get(header::RETRY_AFTER).cloned()));
+    }
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.0).collect();
+    assert_eq!(statuses[..5], [StatusCode::SEE_OTHER; 5], "{statuses:?}");
+    assert_eq!(statuses[5..], [StatusCode::TOO_MANY_REQUESTS; 2], "{statuses:?}");
+    assert!(answers[5].1.is_some(), "no Retry-After");
+    // Writes: a burst of 60 per token, then 429 before the body is looked at.
+    let post = || {
+        Request::post(format!("{COLLECTION}/objects/"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["analyst"]))
+            .header(header::ACCEPT, TAXII)
+            .header(header::CONTENT_TYPE, TAXII)
+            .body(Body::from(json!({ "objects": [] }).to_string()))
+            .unwrap()
+    };
+    for i in 0..60 {
+        assert_eq!(call(&w, post()).await.0, StatusCode::ACCEPTED, "write {i}");
+    }
+    let (status, headers, body) = call(&w, post()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    // Another token is not held back by this one.
+    let req = Request::post("/api/v1/campaigns/zinc/actions/none/approve")
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens["msft"]))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(call(&w, req).await.0, StatusCode::FORBIDDEN, "a viewer may not approve; not 429");
+}
