@@ -7,6 +7,7 @@ mod act_quarantine;
 mod common;
 mod errors_golden;
 mod golden_outputs;
+mod hostile_server;
 mod intel_bad_input;
 mod intel_flow;
 mod intel_real_data;

@@ -5,9 +5,7 @@
 //! of slow connections that must not starve a normal client.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::takedown;
+use crate::common::takedown;
 use socket2::{Domain, Socket, Type};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -462,7 +460,7 @@ fn discovery_names_the_public_url_whatever_the_host_header_says() {
         ),
     );
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let body = common::json(&answer.body);
+    let body = crate::common::json(&answer.body);
     assert_eq!(body["default"], "https://taxii.example.org/taxii2/root/");
     assert_eq!(body["api_roots"][0], "https://taxii.example.org/taxii2/root/");
     assert!(!answer.body.contains("evil"), "{}", answer.body);
@@ -478,7 +476,7 @@ fn discovery_names_the_public_url_whatever_the_host_header_says() {
             w.partner
         ),
     );
-    assert_eq!(common::json(&answer.body)["default"], format!("http://127.0.0.1:{}/taxii2/root/", server.port));
+    assert_eq!(crate::common::json(&answer.body)["default"], format!("http://127.0.0.1:{}/taxii2/root/", server.port));
 }
 
 #[test]
@@ -526,7 +524,7 @@ fn dashboard_pages_carry_security_headers_and_cookies_are_secure_over_https() {
 fn https_with_a_certificate_and_key_serves_secure_cookies() {
     let _serial = serial();
     let Ok(version) = Command::new("openssl").arg("version").output() else {
-        common::skip("openssl is not installed: it makes the test certificate and is the TLS client");
+        crate::common::skip("openssl is not installed: it makes the test certificate and is the TLS client");
         return;
     };
     assert!(version.status.success());
