@@ -39,7 +39,8 @@ pub fn step(ctx: &Context, db: &Path, dir: &Path, listen: SocketAddr, campaign: 
         store.add_org(ORG, Tlp::Amber, &ctx.user)?;
     }
     // Only the owner acts on a campaign's actions over the server.
-    if store.campaign(campaign)?.is_some_and(|c| store.campaign_owner(&c.id).ok().flatten().is_none()) {
+    let tour = store.campaign(campaign)?.context("the tour made no campaign")?;
+    if store.campaign_owner(&tour.id)?.is_none() {
         store.set_campaign_owner(campaign, ORG, &ctx.user)?;
     }
     let findings = store.findings(campaign)?;
