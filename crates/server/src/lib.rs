@@ -12,7 +12,6 @@ mod error;
 mod openapi;
 mod pictures;
 mod rest;
-mod stix;
 mod taxii;
 
 pub use actions::ActConfig;
