@@ -1,32 +1,18 @@
 //! The meeting of intel and store: intel objects written as store rows, and store
 //! rows read back as intel for `show` and `why`.
 
+use takedown_intel::builtin;
 use takedown_intel::knowledge::{Lookup, LookupError, Record};
-use takedown_intel::{builtin, IntelObject};
 use takedown_store::{ImportBatch, ImportSummary, NewObject, Store, StoredObject};
-
-pub fn to_new(o: &IntelObject) -> NewObject {
-    NewObject {
-        id: o.id.clone(),
-        type_: o.type_.clone(),
-        modified: o.modified.clone(),
-        spec_version: o.spec_version.clone(),
-        tlp: o.tlp,
-        name: o.name.clone(),
-        source_ref: o.source_ref.clone(),
-        target_ref: o.target_ref.clone(),
-        relationship_type: o.relationship_type.clone(),
-        source: o.source.clone(),
-        json: o.to_json(),
-    }
-}
 
 /// Imports the built-in pack unless the store already holds this version of it.
 /// Returns what the import changed, if it ran.
 pub fn ensure_builtin(store: &mut Store) -> anyhow::Result<Option<ImportSummary>> {
     let marker = builtin::identity_id();
     let stamp = takedown_intel::timestamp::parse(builtin::PACK_STAMP).map(takedown_intel::timestamp::sortable);
-    if let Some(current) = store.object(&marker)? {
+    // The server's own copy: a member may hold a version of the same id, which says
+    // nothing about whether the pack is here.
+    if let Some(current) = store.owned_object(&marker, None)? {
         if Some(&current.modified) >= stamp.as_ref() {
             return Ok(None);
         }
@@ -35,7 +21,7 @@ pub fn ensure_builtin(store: &mut Store) -> anyhow::Result<Option<ImportSummary>
         actor: "takedown".into(),
         org: None,
         files: vec![builtin::PACK_SOURCE.into()],
-        objects: builtin::objects().iter().map(to_new).collect(),
+        objects: builtin::objects().iter().map(NewObject::from).collect(),
     };
     Ok(Some(store.import(&batch)?))
 }

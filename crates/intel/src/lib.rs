@@ -20,6 +20,7 @@ pub mod extension;
 pub mod ids;
 pub mod ioc;
 pub mod knowledge;
+pub mod markings;
 pub mod names;
 pub mod pattern;
 pub mod read;
@@ -30,4 +31,4 @@ mod upgrade;
 pub mod yara;
 
 pub use error::IntelError;
-pub use stix::IntelObject;
+pub use stix::{validate, IntelObject, MAX_OBJECT_BYTES};

@@ -5,6 +5,14 @@ use crate::timestamp;
 use serde_json::{Map, Value};
 use takedown_model::Tlp;
 
+/// The most JSON one object may take. The largest real object takedown reads is a
+/// whole YARA rule file carried as one indicator: signature-base's
+/// `yara-rules_vuln_drivers_strict_renamed.yar` is 1.03 MiB once written as a JSON
+/// string; ATT&CK's largest object is a few tens of KiB. Four times the largest
+/// leaves room for real feeds while one partner's object cannot fill a whole TAXII
+/// envelope (16 MiB) or make every later read of the store parse megabytes.
+pub const MAX_OBJECT_BYTES: usize = 4 << 20;
+
 /// STIX Cyber-observable types of 2.1 (§6): they carry no `created`/`modified`.
 const SCO_TYPES: &[&str] = &[
     "artifact",
@@ -47,11 +55,35 @@ pub struct IntelObject {
     pub json: Map<String, Value>,
 }
 
+/// The one check for an object that arrives on its own as STIX 2.1 (a TAXII 2.1
+/// add): everything [`IntelObject::from_value`] checks, and its version must be 2.1
+/// (a TAXII 2.1 collection carries STIX 2.1; 2.0 content comes in through
+/// `intel import`, which upgrades it).
+pub fn validate(value: Value, source: &str) -> Result<IntelObject, Vec<String>> {
+    if let Value::Object(obj) = &value {
+        let is_sco = obj.get("type").and_then(Value::as_str).is_some_and(|t| SCO_TYPES.contains(&t));
+        match obj.get("spec_version") {
+            Some(Value::String(v)) if v == "2.1" => {}
+            None if is_sco => {}
+            Some(other) => return Err(vec![format!("spec_version {other}: this collection takes STIX 2.1 only")]),
+            None => return Err(vec!["has no spec_version; this collection takes STIX 2.1 objects".into()]),
+        }
+    }
+    IntelObject::from_value(value, Some("2.1"), source)
+}
+
 impl IntelObject {
     /// Checks one object from a bundle and, if it is STIX 2.0, upgrades it to 2.1.
     /// `bundle_spec` is the bundle's own `spec_version` (2.0 bundles have one).
-    /// The error is a list of problems, each naming the property.
+    /// The error is a list of problems, each naming the property. Every way intel
+    /// enters takedown (bundles, IOC files, YARA files, the built-in pack, TAXII)
+    /// comes through here.
     pub fn from_value(value: Value, bundle_spec: Option<&str>, source: &str) -> Result<IntelObject, Vec<String>> {
+        if let Some(size) = larger_than(&value, MAX_OBJECT_BYTES) {
+            return Err(vec![format!(
+                "{size} bytes or more of JSON, over the limit of {MAX_OBJECT_BYTES} bytes for one object"
+            )]);
+        }
         let Value::Object(mut obj) = value else {
             return Err(vec![format!("not a JSON object but {}", json_kind(&value))]);
         };
@@ -102,6 +134,7 @@ impl IntelObject {
         };
         check_timestamps(&obj, &type_, is_sco, &mut problems);
         check_refs(&obj, &mut problems);
+        crate::markings::check(&obj, &mut problems);
         check_type_specific(&obj, &type_, &original_spec, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
@@ -158,6 +191,32 @@ impl IntelObject {
 /// The strictest TLP level among an object's `object_marking_refs`.
 pub fn tlp_of(obj: &Map<String, Value>) -> Option<Tlp> {
     obj.get("object_marking_refs")?.as_array()?.iter().filter_map(Value::as_str).filter_map(Tlp::from_marking_id).max()
+}
+
+/// Whether `value` takes more than `limit` bytes as compact JSON: the size past the
+/// limit at which writing stopped, so that a huge object is not written out whole.
+fn larger_than(value: &Value, limit: usize) -> Option<usize> {
+    struct Count {
+        bytes: usize,
+        limit: usize,
+    }
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.bytes += buf.len();
+            if self.bytes > self.limit {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count { bytes: 0, limit };
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => None,
+        Err(_) => Some(count.bytes),
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -266,10 +325,21 @@ fn check_type_specific(obj: &Map<String, Value>, type_: &str, spec: &str, proble
     }
     if type_ == "indicator" {
         let pattern_type = obj.get("pattern_type").and_then(Value::as_str).unwrap_or("stix");
-        if let (Some(pattern), "stix") = (obj.get("pattern").and_then(Value::as_str), pattern_type) {
-            if let Err(e) = crate::pattern::parse(pattern) {
-                problems.push(format!("pattern {pattern:?} is not a valid STIX pattern: {e}"));
+        match (obj.get("pattern").and_then(Value::as_str), pattern_type) {
+            (Some(pattern), "stix") => {
+                if let Err(e) = crate::pattern::parse(pattern) {
+                    problems.push(format!("pattern {pattern:?} is not a valid STIX pattern: {e}"));
+                }
             }
+            // A rule that does not compile would stop every later sweep of the
+            // store, which compiles all stored rules together.
+            (Some(pattern), "yara") => {
+                let origin = obj.get("id").and_then(Value::as_str).unwrap_or("indicator");
+                if let Err(e) = crate::yara::check(std::path::Path::new(origin), pattern) {
+                    problems.push(format!("pattern: {e}"));
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -327,5 +397,45 @@ mod tests {
         });
         let problems = IntelObject::from_value(v, None, "t").unwrap_err();
         assert!(problems[0].contains("not a valid STIX pattern"), "{problems:?}");
+    }
+
+    fn yara_indicator(rule: &str) -> Value {
+        json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--85ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
+            "created": "2019-03-25T17:30:17.004Z", "modified": "2019-03-25T17:30:17.004Z",
+            "pattern": rule, "pattern_type": "yara", "valid_from": "2019-03-25T17:30:17.004Z"
+        })
+    }
+
+    #[test]
+    fn a_yara_indicator_must_compile() {
+        assert!(IntelObject::from_value(yara_indicator("rule ok { condition: true }"), None, "t").is_ok());
+        let problems =
+            IntelObject::from_value(yara_indicator("rule broken {\n condition: $b\n}"), None, "t").unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("pattern: indicator--85ecdbf1"), "{problems:?}");
+        assert!(problems[0].contains("YARA rule does not compile") && problems[0].contains("$b"), "{problems:?}");
+    }
+
+    #[test]
+    fn one_object_is_bounded() {
+        let mut v = yara_indicator("rule ok { condition: true }");
+        v["description"] = json!("x".repeat(MAX_OBJECT_BYTES));
+        let problems = IntelObject::from_value(v, None, "t").unwrap_err();
+        assert!(problems[0].contains("over the limit"), "{problems:?}");
+    }
+
+    #[test]
+    fn taxii_takes_stix_21_only() {
+        let mut v = yara_indicator("rule ok { condition: true }");
+        assert!(validate(v.clone(), "taxii").is_ok());
+        v["spec_version"] = json!("2.0");
+        assert!(validate(v.clone(), "taxii").unwrap_err()[0].contains("STIX 2.1 only"));
+        v.as_object_mut().unwrap().remove("spec_version");
+        assert!(validate(v, "taxii").unwrap_err()[0].contains("has no spec_version"));
+        assert!(validate(json!([1]), "taxii").unwrap_err()[0].contains("not a JSON object"));
+        let file = json!({"type": "file", "id": "file--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661", "name": "a.exe"});
+        assert!(validate(file, "taxii").is_ok(), "an SCO may leave spec_version out");
     }
 }

@@ -18,7 +18,6 @@ mod listener;
 mod openapi;
 mod pictures;
 mod rest;
-mod stix;
 mod taxii;
 
 pub use actions::ActConfig;

@@ -234,9 +234,7 @@ async fn intel_object(
     state
         .with(move |store| {
             let access = store.access(&p.org)?;
-            let filter = ObjectFilter { ids: vec![id], ..Default::default() };
-            let (rows, _) = store.visible_versions(&access, &filter, 0, 1)?;
-            let row = rows.into_iter().next().ok_or(ApiError::NotFound)?;
+            let row = store.visible_object(&access, &id)?.ok_or(ApiError::NotFound)?;
             serde_json::from_str(&row.json).map(Json).map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await

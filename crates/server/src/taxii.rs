@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use takedown_store::{ImportBatch, ObjectFilter, Principal, Role, VersionRow};
+use takedown_store::{ImportBatch, NewObject, ObjectFilter, Principal, Role, VersionRow};
 
 pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
@@ -311,8 +311,10 @@ async fn manifest(
     Ok(with_date_headers(&rows, body))
 }
 
-/// Adds the objects of an envelope, owned by the adder's organisation. Each object
-/// is checked on its own; the good ones are stored in one transaction.
+/// Adds the objects of an envelope, owned by the adder's organisation: they become
+/// its versions, beside (never over) what other owners hold of the same ids. Each
+/// object is checked on its own; the good ones are stored in one transaction, the
+/// others listed in the status with why.
 async fn add_objects(
     State(state): State<AppState>,
     TaxiiWriter(p, _place): TaxiiWriter,
@@ -337,13 +339,14 @@ async fn add_objects(
     let mut successes = Vec::new();
     let mut failures = Vec::new();
     for object in objects {
-        let id = object.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
-        match crate::stix::to_new(object, "taxii") {
-            Ok(new) => {
-                successes.push(json!({ "id": new.id, "version": object.get("modified").or_else(|| object.get("created")).cloned().unwrap_or(Value::Null) }));
-                good.push(new);
+        let (id, version) = status_names(object);
+        // The same check as `intel import`: nothing reaches the store another way.
+        match takedown_intel::validate(object.clone(), ADD_SOURCE) {
+            Ok(checked) => {
+                successes.push(status_detail(&checked.id, version, None));
+                good.push(NewObject::from(&checked));
             }
-            Err(message) => failures.push(json!({ "id": id, "message": message })),
+            Err(problems) => failures.push(status_detail(&id, version, Some(problems.join("; ")))),
         }
     }
     let status_id = uuid::Uuid::new_v4().to_string();
@@ -378,6 +381,29 @@ async fn add_objects(
         })
         .await?;
     Ok((StatusCode::ACCEPTED, Json(status)).into_response())
+}
+
+/// Where objects added through TAXII say they came from.
+const ADD_SOURCE: &str = "taxii";
+
+/// The id and version an added object names, for its status entry, as far as it
+/// names them.
+fn status_names(object: &Value) -> (String, Option<Value>) {
+    let id = object.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    let version = object.get("modified").or_else(|| object.get("created")).filter(|v| v.is_string()).cloned();
+    (id, version)
+}
+
+/// One entry of a status resource's successes or failures (TAXII 2.1 §4.3.1).
+fn status_detail(id: &str, version: Option<Value>, message: Option<String>) -> Value {
+    let mut detail = json!({ "id": id });
+    if let Some(v) = version {
+        detail["version"] = v;
+    }
+    if let Some(m) = message {
+        detail["message"] = json!(m);
+    }
+    detail
 }
 
 async fn status(

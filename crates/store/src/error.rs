@@ -30,6 +30,8 @@ pub enum StoreError {
     BadTransition { id: String, from: &'static str, to: &'static str },
     #[error("an organisation named {0:?} already exists")]
     OrgExists(String),
+    #[error("an organisation needs a name that is not empty (give one, e.g. `takedown org add msft`)")]
+    EmptyOrgName,
     #[error("no organisation named {0:?} (add it with `takedown org add NAME`, or see `takedown org list`)")]
     NoOrg(String),
     #[error("the system's random number source failed: {0}")]

@@ -3,12 +3,13 @@
 use crate::{Store, StoreError};
 
 /// In order; the index + 1 is the schema version a migration brings the database to.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_audit_append_only.sql"),
     include_str!("../migrations/0003_findings.sql"),
     include_str!("../migrations/0004_actions.sql"),
     include_str!("../migrations/0005_orgs.sql"),
+    include_str!("../migrations/0006_versions_per_owner.sql"),
 ];
 
 impl Store {

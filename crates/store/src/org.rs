@@ -67,6 +67,10 @@ pub struct Org {
 impl Store {
     /// Adds an organisation; unmarked objects it owns are treated as `default_tlp`.
     pub fn add_org(&self, name: &str, default_tlp: Tlp, who: &str) -> Result<Org, StoreError> {
+        // The intel table indexes the server's own rows (no owner) as the owner "".
+        if name.trim().is_empty() {
+            return Err(StoreError::EmptyOrgName);
+        }
         let tx = crate::write_tx(&self.conn)?;
         if tx.query_row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(())).optional()?.is_some() {
             return Err(StoreError::OrgExists(name.into()));

@@ -1,9 +1,11 @@
 //! TLP 2.0, decided in one place for every read path (REST, TAXII, exports, the
 //! dashboard): who may see an object, given its marking, its owner, the sharing
-//! group it falls under and the named recipients of TLP:RED.
+//! group it falls under and the named recipients of TLP:RED; and, by the same rule,
+//! which of its properties under granular markings (STIX 2.1 §7.2.3).
 
 use crate::{Store, StoreError};
 use std::collections::{BTreeMap, BTreeSet};
+use takedown_intel::markings::{self, Redaction};
 use takedown_model::Tlp;
 
 /// How the viewer stands to one object.
@@ -57,16 +59,47 @@ impl Access {
     /// Intel: AMBER reaches the owner and the organisations the owner shares a
     /// campaign with.
     pub fn object(&self, id: &str, marking: Option<Tlp>, owner: Option<&str>) -> bool {
-        let Some(viewer) = self.org.as_deref() else { return false };
         let default = owner.and_then(|o| self.defaults.get(o).copied());
-        let is_owner = owner == Some(viewer);
+        self.level(id, effective_level(marking, default), owner)
+    }
+
+    /// Whether the viewer may see what `owner`'s object `id` puts under `level`: the
+    /// whole object ([`Access::object`]), or the properties a granular marking
+    /// selects. One standing for both, so a property is never shown more widely
+    /// than the object would be at its level.
+    pub fn level(&self, id: &str, level: Tlp, owner: Option<&str>) -> bool {
+        let Some(viewer) = self.org.as_deref() else { return false };
         let standing = Standing {
             member: true,
-            owner: is_owner,
+            owner: owner == Some(viewer),
             in_group: owner.is_some_and(|o| self.amber_from.contains(o)),
             recipient: self.red_for.contains(id),
         };
-        may_see(effective_level(marking, default), standing)
+        may_see(level, standing)
+    }
+
+    /// What the viewer is given of a stored object: `None` for nothing; else the
+    /// JSON to serve, `None` inside meaning as stored, or a copy without the
+    /// properties under granular TLP markings the viewer may not see.
+    pub fn view(&self, id: &str, marking: Option<Tlp>, owner: Option<&str>, json: &str) -> Option<Option<String>> {
+        if !self.object(id, marking, owner) {
+            return None;
+        }
+        // Most objects carry no granular markings: no need to parse them.
+        if !json.contains("\"granular_markings\"") {
+            return Some(None);
+        }
+        let Ok(obj) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json) else {
+            // The store wrote this JSON itself; an unreadable row shows as nothing
+            // rather than as a guess.
+            tracing::error!(%id, "stored object is not a JSON object");
+            return None;
+        };
+        match markings::redact(&obj, |level| self.level(id, level, owner)) {
+            Redaction::Whole => Some(None),
+            Redaction::Reduced(obj) => Some(Some(serde_json::Value::Object(obj).to_string())),
+            Redaction::Withheld => None,
+        }
     }
 
     /// Something filed under a campaign (the campaign itself, a finding, an action):
@@ -138,11 +171,37 @@ fn instant(text: &str, precision: chrono::SecondsFormat) -> Option<String> {
     chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.to_utc().to_rfc3339_opts(precision, true))
 }
 
+/// Of several copies of one version (the same id and `modified` held by several
+/// owners, as when two members import the same ATT&CK bundle), the one a viewer is
+/// shown: its own, else the server's, else the earliest written.
+fn rank(viewer: Option<&str>, row: &VersionRow) -> (bool, bool, i64) {
+    (row.org.is_none() || row.org.as_deref() != viewer, row.org.is_some(), row.row)
+}
+
+fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionRow, i64)> {
+    let tlp: Option<String> = r.get(5)?;
+    Ok((
+        VersionRow {
+            row: r.get(0)?,
+            id: r.get(1)?,
+            type_: r.get(2)?,
+            modified: r.get(3)?,
+            date_added: r.get(4)?,
+            tlp: tlp.and_then(|t| t.parse().ok()),
+            org: r.get(6)?,
+            json: r.get(7)?,
+        },
+        r.get(8)?,
+    ))
+}
+
 impl Store {
     /// Up to `limit` versions that `access` may see and `filter` selects, in the order
     /// they were added, after the cursor `after_row`; and whether more follow. A
     /// filter value that cannot match (a version that is not a timestamp) selects
-    /// nothing rather than everything.
+    /// nothing rather than everything. Versions come from every owner; "last" and
+    /// "first" are each owner's own. Each version is shown once (see [`rank`]), and
+    /// as [`Access::view`] gives it: what granular markings hide is taken out.
     pub fn visible_versions(
         &self,
         access: &Access,
@@ -150,10 +209,7 @@ impl Store {
         after_row: i64,
         limit: usize,
     ) -> Result<(Vec<VersionRow>, bool), StoreError> {
-        let mut sql = String::from(
-            "SELECT s.row_id, s.id, s.type, s.modified, i.at, s.tlp, s.org, s.object FROM stix_objects s
-             JOIN imports i ON i.import_id = s.import_id WHERE s.row_id > ?",
-        );
+        let mut base = String::from(" FROM stix_objects s JOIN imports i ON i.import_id = s.import_id WHERE 1 = 1");
         let mut args: Vec<String> = Vec::new();
         let list = |sql: &mut String, column: &str, values: &[String], args: &mut Vec<String>| {
             if !values.is_empty() {
@@ -161,11 +217,11 @@ impl Store {
                 args.extend(values.iter().cloned());
             }
         };
-        list(&mut sql, "s.type", &filter.types, &mut args);
-        list(&mut sql, "s.id", &filter.ids, &mut args);
+        list(&mut base, "s.type", &filter.types, &mut args);
+        list(&mut base, "s.id", &filter.ids, &mut args);
         if let Some(after) = &filter.added_after {
             // Stored as milliseconds; an instant given in any precision compares as one.
-            sql.push_str(" AND i.at > ?");
+            base.push_str(" AND i.at > ?");
             args.push(instant(after, chrono::SecondsFormat::Millis).unwrap_or_else(|| "9999".into()));
         }
         let versions: Vec<&str> = if filter.versions.is_empty() {
@@ -178,46 +234,87 @@ impl Store {
             for v in versions {
                 match v {
                     "last" => alternatives.push("s.is_current = 1".to_string()),
-                    "first" => alternatives
-                        .push("s.modified = (SELECT MIN(f.modified) FROM stix_objects f WHERE f.id = s.id)".into()),
+                    "first" => alternatives.push(
+                        "s.modified = (SELECT MIN(f.modified) FROM stix_objects f \
+                         WHERE f.id = s.id AND COALESCE(f.org, '') = COALESCE(s.org, ''))"
+                            .into(),
+                    ),
                     other => {
                         alternatives.push("s.modified = ?".into());
                         args.push(instant(other, chrono::SecondsFormat::Nanos).unwrap_or_default());
                     }
                 }
             }
-            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+            base.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
         }
-        sql.push_str(" ORDER BY s.row_id LIMIT 2000");
-        let mut stmt = self.conn.prepare(&sql)?;
+        let columns = "SELECT s.row_id, s.id, s.type, s.modified, i.at, s.tlp, s.org, s.object";
+        let mut stmt = self.conn.prepare(&format!(
+            "{columns}, (SELECT COUNT(*) FROM stix_objects d WHERE d.id = s.id AND d.modified = s.modified) \
+             {base} AND s.row_id > ? ORDER BY s.row_id LIMIT 2000"
+        ))?;
+        // The other copies of one version that the same filter selects.
+        let mut copies =
+            self.conn.prepare(&format!("{columns}, 1 {base} AND s.id = ? AND s.modified = ? AND s.row_id <> ?"))?;
+        let viewer = access.org.as_deref();
         let mut out = Vec::new();
         let mut cursor = after_row;
         loop {
-            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&cursor];
-            params.extend(args.iter().map(|a| a as &dyn rusqlite::ToSql));
-            let rows = stmt.query_map(params.as_slice(), |r| {
-                let tlp: Option<String> = r.get(5)?;
-                Ok(VersionRow {
-                    row: r.get(0)?,
-                    id: r.get(1)?,
-                    type_: r.get(2)?,
-                    modified: r.get(3)?,
-                    date_added: r.get(4)?,
-                    tlp: tlp.and_then(|t| t.parse().ok()),
-                    org: r.get(6)?,
-                    json: r.get(7)?,
-                })
-            })?;
-            let batch: Vec<VersionRow> = rows.collect::<Result<_, _>>()?;
-            let Some(last) = batch.last() else { return Ok((out, false)) };
+            let mut params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
+            params.push(&cursor);
+            let batch: Vec<(VersionRow, i64)> =
+                stmt.query_map(params.as_slice(), version_row)?.collect::<Result<_, _>>()?;
+            let Some((last, _)) = batch.last() else { return Ok((out, false)) };
             cursor = last.row;
-            for row in batch {
-                if access.object(&row.id, row.tlp, row.org.as_deref()) {
-                    if out.len() == limit {
-                        return Ok((out, true));
+            for (mut row, count) in batch {
+                let Some(shown) = access.view(&row.id, row.tlp, row.org.as_deref(), &row.json) else { continue };
+                if count > 1 {
+                    let mut params: Vec<&dyn rusqlite::ToSql> =
+                        args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
+                    params.extend([&row.id as &dyn rusqlite::ToSql, &row.modified, &row.row]);
+                    let others: Vec<(VersionRow, i64)> =
+                        copies.query_map(params.as_slice(), version_row)?.collect::<Result<_, _>>()?;
+                    let better = others.iter().any(|(o, _)| {
+                        rank(viewer, o) < rank(viewer, &row)
+                            && access.view(&o.id, o.tlp, o.org.as_deref(), &o.json).is_some()
+                    });
+                    if better {
+                        continue;
                     }
-                    out.push(row);
                 }
+                if out.len() == limit {
+                    return Ok((out, true));
+                }
+                if let Some(json) = shown {
+                    row.json = json;
+                }
+                out.push(row);
+            }
+        }
+    }
+
+    /// The one current version of `id` a single-object read shows: of those `access`
+    /// may see, the viewer's own, else the server's, else that of the owner who
+    /// wrote the id first (a later owner's newer version never displaces it).
+    pub fn visible_object(&self, access: &Access, id: &str) -> Result<Option<VersionRow>, StoreError> {
+        let filter = ObjectFilter { ids: vec![id.to_string()], ..Default::default() };
+        let mut first_written = self
+            .conn
+            .prepare("SELECT MIN(row_id) FROM stix_objects WHERE id = ?1 AND COALESCE(org, '') = COALESCE(?2, '')")?;
+        let mut best: Option<((bool, bool, i64), VersionRow)> = None;
+        let mut after = 0;
+        loop {
+            let (rows, more) = self.visible_versions(access, &filter, after, 100)?;
+            after = rows.last().map_or(after, |r| r.row);
+            for row in rows {
+                let first: i64 = first_written.query_row(rusqlite::params![row.id, row.org], |r| r.get(0))?;
+                let (own, owned, _) = rank(access.org.as_deref(), &row);
+                let key = (own, owned, first);
+                if best.as_ref().is_none_or(|(b, _)| key < *b) {
+                    best = Some((key, row));
+                }
+            }
+            if !more {
+                return Ok(best.map(|(_, row)| row));
             }
         }
     }
@@ -288,5 +385,63 @@ mod tests {
         assert!(store.access("a").unwrap().object("x", Some(Tlp::Red), Some("b")));
         assert!(!store.access("a").unwrap().object("y", Some(Tlp::Red), Some("b")));
         assert!(store.access("nobody").is_err());
+    }
+
+    fn green(id: &str, modified: &str, text: &str) -> crate::NewObject {
+        crate::NewObject {
+            id: id.into(),
+            type_: "malware".into(),
+            modified: modified.into(),
+            spec_version: "2.1".into(),
+            tlp: Some(Tlp::Green),
+            name: None,
+            source_ref: None,
+            target_ref: None,
+            relationship_type: None,
+            source: "t".into(),
+            json: text.into(),
+        }
+    }
+
+    /// Every page of what `org` sees, one version a page.
+    fn pages(store: &Store, org: &str) -> Vec<(String, String)> {
+        let access = store.access(org).unwrap();
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let (rows, more) = store.visible_versions(&access, &ObjectFilter::default(), after, 1).unwrap();
+            after = rows.last().map_or(after, |r| r.row);
+            out.extend(rows.into_iter().map(|r| (r.id, r.json)));
+            if !more {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn one_version_held_by_several_owners_is_shown_once_on_every_page() {
+        let mut store = Store::open_in_memory().unwrap();
+        for org in ["a", "b", "c"] {
+            store.add_org(org, Tlp::Green, "t").unwrap();
+        }
+        let (x, y) = ("malware--00000000-0000-4000-8000-000000000001", "malware--00000000-0000-4000-8000-000000000002");
+        let same = "2017-01-01T00:00:00.000000000Z";
+        for org in ["a", "b"] {
+            let objects = vec![green(x, same, &format!("x from {org}")), green(y, same, &format!("y from {org}"))];
+            store
+                .import(&crate::ImportBatch { actor: "t".into(), org: Some(org.into()), files: vec![], objects })
+                .unwrap();
+        }
+        // A different version of x from c: another claim, listed beside.
+        let objects = vec![green(x, "2018-01-01T00:00:00.000000000Z", "x from c")];
+        store.import(&crate::ImportBatch { actor: "t".into(), org: Some("c".into()), files: vec![], objects }).unwrap();
+        let shown = |org| pages(&store, org).into_iter().map(|(_, json)| json).collect::<Vec<_>>();
+        assert_eq!(shown("a"), ["x from a", "y from a", "x from c"]);
+        assert_eq!(shown("b"), ["x from b", "y from b", "x from c"]);
+        assert_eq!(shown("c"), ["x from a", "y from a", "x from c"]);
+        let access = store.access("b").unwrap();
+        assert_eq!(store.visible_object(&access, x).unwrap().unwrap().json, "x from b");
+        let access = store.access("c").unwrap();
+        assert_eq!(store.visible_object(&access, x).unwrap().unwrap().json, "x from c");
     }
 }

@@ -1,6 +1,6 @@
 //! `takedown intel import | export | show | why`
 
-use crate::intel_store::{ensure_builtin, to_new, StoreLookup};
+use crate::intel_store::{ensure_builtin, StoreLookup};
 use crate::outln;
 use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
@@ -139,7 +139,7 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
                         objects
                             .into_par_iter()
                             .map(|o| {
-                                let mut new = to_new(&o);
+                                let mut new = NewObject::from(&o);
                                 new.tlp = o.tlp_with(tlp);
                                 new
                             })
