@@ -155,7 +155,8 @@ fn a_huge_line_is_quoted_short() {
     let (dir, db) = setup();
     let f = dir.path().join("long-hash-iocs.txt");
     std::fs::write(&f, "g".repeat(100 << 20)).unwrap();
-    let r = refused(&db, &f, &[]);
+    // Over the default limit for IOC files, so read with a raised one.
+    let r = refused(&db, &f, &["--max-intel-size", "128M"]);
     assert!(r.stderr.contains("is not a hexadecimal hash"), "{}", r.stderr);
     assert!(r.stderr.contains("bytes in all"), "{}", r.stderr);
 }
@@ -164,8 +165,11 @@ fn a_huge_line_is_quoted_short() {
 fn a_deeply_nested_condition_is_an_error_not_a_crash() {
     let (dir, db) = setup();
     let f = dir.path().join("deep.yar");
-    std::fs::write(&f, format!("rule deep {{\n  condition:\n    {}true{}\n}}\n", "(".repeat(20_000), ")".repeat(20_000)))
-        .unwrap();
+    std::fs::write(
+        &f,
+        format!("rule deep {{\n  condition:\n    {}true{}\n}}\n", "(".repeat(20_000), ")".repeat(20_000)),
+    )
+    .unwrap();
     let r = refused(&db, &f, &[]);
     assert!(r.stderr.contains("deep.yar:3:"), "{}", r.stderr);
     assert!(r.stderr.contains("nested more than 64 levels deep"), "{}", r.stderr);
