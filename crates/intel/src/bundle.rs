@@ -3,7 +3,7 @@
 //! while it is read. The file is still judged whole: any problem rejects it, and the
 //! caller (which stores in one transaction) rolls back what it was handed.
 
-use crate::error::IntelError;
+use crate::error::{clip, excerpt, IntelError, EXCERPT_CHARS};
 use crate::stix::{is_stix_id, IntelObject};
 use rayon::prelude::*;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -69,13 +69,15 @@ pub fn stream(
     let mut bundle_problems = Vec::new();
     match head.type_.as_ref().map(|v| v.as_str()) {
         Some(Some("bundle")) => {}
-        Some(Some(other)) => bundle_problems
-            .push(format!("its \"type\" is {other:?}, not \"bundle\" (a single object must be wrapped in a bundle)")),
+        Some(Some(other)) => bundle_problems.push(format!(
+            "its \"type\" is {}, not \"bundle\" (a single object must be wrapped in a bundle)",
+            excerpt(other)
+        )),
         _ => bundle_problems.push("it has no \"type\": \"bundle\"".to_string()),
     }
     match head.id.as_ref().map(|v| v.as_str()) {
         Some(Some(id)) if id.starts_with("bundle--") && is_stix_id(id) => {}
-        Some(Some(id)) => bundle_problems.push(format!("its id {id:?} is not bundle--UUID")),
+        Some(Some(id)) => bundle_problems.push(format!("its id {} is not bundle--UUID", excerpt(id))),
         _ => bundle_problems.push("it has no \"id\"".to_string()),
     }
     if head.objects_not_a_list {
@@ -150,9 +152,15 @@ impl Checker<'_> {
             .objects
             .into_par_iter()
             .map(|(i, obj)| {
-                let label = obj.get("id").and_then(Value::as_str).unwrap_or("no id").to_string();
+                // Ids and problems can quote the object's values, of any length: an
+                // id is shown as it is only when it looks like one.
+                let label = match obj.get("id").and_then(Value::as_str) {
+                    Some(id) if id.len() <= EXCERPT_CHARS && !id.contains(char::is_control) => id.to_string(),
+                    Some(id) => excerpt(id),
+                    None => "no id".to_string(),
+                };
                 IntelObject::from_value(obj, spec, source)
-                    .map_err(|ps| ps.into_iter().map(|p| format!("  object {i} ({label}): {p}")).collect())
+                    .map_err(|ps| ps.into_iter().map(|p| format!("  object {i} ({label}): {}", clip(&p))).collect())
             })
             .collect();
         let mut good = Vec::with_capacity(checked.len());

@@ -11,6 +11,7 @@
 //! with its number and reason: one bad line in a community file of thousands must not
 //! lose the rest.
 
+use crate::error::{clip, excerpt};
 use crate::ids::stable_id;
 use crate::stix::IntelObject;
 use serde_json::{json, Map, Value};
@@ -39,12 +40,27 @@ impl IocFileKind {
     }
 }
 
+/// Skipped-line notices kept per file; the rest are only counted. A file of a
+/// million bad lines must not make a million-line report.
+pub const MAX_SKIPPED_KEPT: usize = 100;
+
 /// The indicators of one IOC file, and the lines that were skipped.
 #[derive(Debug, Clone, Default)]
 pub struct IocFile {
     pub objects: Vec<IntelObject>,
-    /// `line N: reason`.
+    /// `line N: reason`, for the first [`MAX_SKIPPED_KEPT`] lines skipped.
     pub skipped: Vec<String>,
+    /// How many lines were skipped in all.
+    pub skipped_total: usize,
+}
+
+impl IocFile {
+    fn skip(&mut self, line: usize, reason: impl FnOnce() -> String) {
+        self.skipped_total += 1;
+        if self.skipped.len() < MAX_SKIPPED_KEPT {
+            self.skipped.push(format!("line {line}: {}", reason()));
+        }
+    }
 }
 
 /// Reads an IOC file's text. `stamp` is the file's modification time (STIX
@@ -72,9 +88,10 @@ pub fn parse(text: &str, kind: IocFileKind, source: &str, stamp: &str) -> IocFil
         match result {
             Ok(ioc) => match ioc.into_object(&context, source, stamp) {
                 Ok(obj) => out.objects.push(obj),
-                Err(problems) => out.skipped.push(format!("line {}: {}", n + 1, problems.join("; "))),
+                // The object's checks may quote its values, which come from the line.
+                Err(problems) => out.skip(n + 1, || clip(&problems.join("; "))),
             },
-            Err(reason) => out.skipped.push(format!("line {}: {reason}", n + 1)),
+            Err(reason) => out.skip(n + 1, || reason),
         }
     }
     out
@@ -138,7 +155,7 @@ fn hash_line(line: &str) -> Result<Ioc, String> {
     };
     let comment = Some(comment.to_string());
     if !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("{hash:?} is not a hexadecimal hash"));
+        return Err(format!("{} is not a hexadecimal hash", excerpt(&hash)));
     }
     let algorithm = match hash.len() {
         32 => "MD5",
@@ -160,17 +177,18 @@ fn filename_line(line: &str) -> Result<Ioc, String> {
     let mut fields = line.split(';');
     let regex = fields.next().unwrap_or("").to_string();
     let score = match fields.next().map(str::trim) {
-        Some(s) => Some(s.parse::<u8>().map_err(|_| format!("score {s:?} is not a number from 0 to 100"))?),
+        Some(s) => Some(s.parse::<u8>().map_err(|_| format!("score {} is not a number from 0 to 100", excerpt(s)))?),
         None => None,
     };
     let exclude: Option<String> = fields.next().map(str::to_string).filter(|s| !s.is_empty());
     regex::Regex::new(&regex)
-        .map_err(|e| format!("regex {regex:?} does not compile: {}", first_line(&e.to_string())))?;
+        .map_err(|e| format!("regex {} does not compile: {}", excerpt(&regex), clip(first_line(&e.to_string()))))?;
     let mut extra = Map::new();
     extra.insert("x_takedown_applies_to".into(), json!("file-path"));
     if let Some(ex) = &exclude {
-        regex::Regex::new(ex)
-            .map_err(|e| format!("false-positive regex {ex:?} does not compile: {}", first_line(&e.to_string())))?;
+        regex::Regex::new(ex).map_err(|e| {
+            format!("false-positive regex {} does not compile: {}", excerpt(ex), clip(first_line(&e.to_string())))
+        })?;
         extra.insert("x_takedown_false_positive_regex".into(), json!(ex));
     }
     Ok(Ioc { key: format!("path:{regex}"), pattern: regex, pattern_type: "pcre", comment: None, score, extra })
@@ -185,7 +203,7 @@ fn c2_line(line: &str) -> Result<Ioc, String> {
         Ok(IpAddr::V6(ip)) => format!("[ipv6-addr:value = '{ip}']"),
         Err(_) if is_domain(&value) => format!("[domain-name:value = {}]", stix_quote(value.trim_end_matches('.'))),
         Err(_) if value.contains("://") => format!("[url:value = {}]", stix_quote(&value)),
-        Err(_) => return Err(format!("{value:?} is neither an IP address nor a domain name")),
+        Err(_) => return Err(format!("{} is neither an IP address nor a domain name", excerpt(&value))),
     };
     Ok(Ioc { key: format!("c2:{value}"), pattern, pattern_type: "stix", comment: None, score, extra: Map::new() })
 }
@@ -270,5 +288,30 @@ mod tests {
         assert_eq!(f.objects[0].json["pattern"], "[domain-name:value = 'suroot.com']");
         assert_eq!(f.objects[2].json["confidence"], 65);
         assert_eq!(f.objects[3].json["pattern"], "[ipv6-addr:value = '2001:db8::1']");
+    }
+
+    #[test]
+    fn a_long_bad_line_is_quoted_short() {
+        let long = "z".repeat(10_000_000);
+        for kind in [IocFileKind::Hash, IocFileKind::Filename, IocFileKind::C2] {
+            let line = match kind {
+                IocFileKind::Filename => format!("({long};50"),
+                _ => long.clone(),
+            };
+            let f = parse(&line, kind, "x.txt", STAMP);
+            assert_eq!(f.skipped_total, 1, "{kind:?}");
+            let notice = &f.skipped[0];
+            assert!(notice.len() < 600, "{kind:?}: {} bytes", notice.len());
+            assert!(notice.contains("bytes in all"), "{kind:?}: {notice}");
+        }
+    }
+
+    #[test]
+    fn skipped_notices_are_capped_and_counted() {
+        let text = "not a hash\n".repeat(MAX_SKIPPED_KEPT * 3);
+        let f = parse(&text, IocFileKind::Hash, "hash.txt", STAMP);
+        assert_eq!(f.skipped.len(), MAX_SKIPPED_KEPT);
+        assert_eq!(f.skipped_total, MAX_SKIPPED_KEPT * 3);
+        assert!(f.skipped[MAX_SKIPPED_KEPT - 1].starts_with(&format!("line {MAX_SKIPPED_KEPT}:")));
     }
 }

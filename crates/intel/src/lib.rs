@@ -30,5 +30,5 @@ pub mod timestamp;
 mod upgrade;
 pub mod yara;
 
-pub use error::IntelError;
+pub use error::{clip, excerpt, IntelError, SizedKind, EXCERPT_CHARS, MESSAGE_CHARS};
 pub use stix::{validate, IntelObject, MAX_OBJECT_BYTES};

@@ -3,7 +3,7 @@
 //! either read whole or rejected whole.
 
 use crate::bundle;
-use crate::error::IntelError;
+use crate::error::{IntelError, SizedKind};
 use crate::ids::stable_id;
 use crate::ioc::{self, IocFileKind};
 use crate::stix::IntelObject;
@@ -16,6 +16,51 @@ use std::path::{Path, PathBuf};
 /// Decompressed size beyond which a gzip is refused: the whole of ATT&CK Enterprise
 /// is about 50 MB, so this leaves room for any real bundle while stopping a gzip bomb.
 pub const MAX_DECOMPRESSED: u64 = 2 << 30;
+
+/// Largest YARA rule file read: the largest real rule files are a few MB
+/// (signature-base's largest is 1 MB, whole collections concatenated reach a few),
+/// and yara-x takes about twenty times a file's size in memory to compile it.
+pub const MAX_YARA_FILE: u64 = 16 << 20;
+
+/// Largest IOC file read: signature-base's hash list is under 1 MB; feeds that
+/// concatenate years of hashes stay within tens of MB.
+pub const MAX_IOC_FILE: u64 = 64 << 20;
+
+/// Largest STIX bundle read (on disk, and once decompressed): ATT&CK Enterprise, the
+/// largest bundle in common use, is about 50 MB of JSON; this leaves room for five of
+/// it while bounding the memory one file can take (the parsed objects take a few
+/// times the text).
+pub const MAX_STIX_FILE: u64 = 256 << 20;
+
+/// How large a file of each kind may be. Sizes are checked from the file's metadata
+/// before it is read, and again while reading (a pipe or a device has no size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub yara: u64,
+    pub ioc: u64,
+    pub stix: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { yara: MAX_YARA_FILE, ioc: MAX_IOC_FILE, stix: MAX_STIX_FILE }
+    }
+}
+
+impl Limits {
+    /// One limit for every kind (`--max-intel-size`).
+    pub fn all(bytes: u64) -> Limits {
+        Limits { yara: bytes, ioc: bytes, stix: bytes }
+    }
+
+    fn of(&self, kind: SizedKind) -> u64 {
+        match kind {
+            SizedKind::Yara => self.yara,
+            SizedKind::Ioc => self.ioc,
+            SizedKind::Stix => self.stix,
+        }
+    }
+}
 
 /// What kind of intel a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -38,6 +83,14 @@ impl FileKind {
             FileKind::Yara => "yara",
         }
     }
+
+    fn sized(self) -> SizedKind {
+        match self {
+            FileKind::Stix => SizedKind::Stix,
+            FileKind::HashIocs | FileKind::FilenameIocs | FileKind::C2Iocs => SizedKind::Ioc,
+            FileKind::Yara => SizedKind::Yara,
+        }
+    }
 }
 
 /// One file, read.
@@ -46,8 +99,10 @@ pub struct FileIntel {
     pub path: PathBuf,
     pub kind: FileKind,
     pub objects: Vec<IntelObject>,
-    /// Lines skipped in IOC files, with their reasons.
+    /// Lines skipped in IOC files, with their reasons (at most [`ioc::MAX_SKIPPED_KEPT`]).
     pub skipped: Vec<String>,
+    /// How many lines were skipped in all.
+    pub skipped_total: usize,
     /// For YARA files: the rules it holds.
     pub rules: Vec<String>,
 }
@@ -123,6 +178,7 @@ pub struct FileDone {
     pub kind: FileKind,
     pub objects: usize,
     pub skipped: Vec<String>,
+    pub skipped_total: usize,
     pub rules: Vec<String>,
 }
 
@@ -131,7 +187,7 @@ pub struct FileDone {
 /// lists: many small files where YARA compilation dominates) are read on every core,
 /// a run of them at a time. Every file is read even after one is rejected, so that
 /// all rejections are reported; returns whether all files were read.
-pub fn stream_files(files: &[PathBuf], emit: &mut (dyn FnMut(Streamed) + Send)) -> bool {
+pub fn stream_files(files: &[PathBuf], limits: &Limits, emit: &mut (dyn FnMut(Streamed) + Send)) -> bool {
     let mut ok = true;
     let mut i = 0;
     while i < files.len() {
@@ -139,7 +195,7 @@ pub fn stream_files(files: &[PathBuf], emit: &mut (dyn FnMut(Streamed) + Send)) 
         if kind_from_name(path) == Some(FileKind::Stix) {
             i += 1;
             let source = source_name(path);
-            let result = read_bytes(path).and_then(|bytes| {
+            let result = read_bytes(path, SizedKind::Stix, limits).and_then(|bytes| {
                 bundle::stream(path, &bytes, &source, &mut |chunk| {
                     if ok {
                         emit(Streamed::Objects(chunk));
@@ -152,6 +208,7 @@ pub fn stream_files(files: &[PathBuf], emit: &mut (dyn FnMut(Streamed) + Send)) 
                     kind: FileKind::Stix,
                     objects,
                     skipped: Vec::new(),
+                    skipped_total: 0,
                     rules: Vec::new(),
                 })),
                 Err(e) => {
@@ -162,7 +219,8 @@ pub fn stream_files(files: &[PathBuf], emit: &mut (dyn FnMut(Streamed) + Send)) 
             continue;
         }
         let run = files[i..].iter().take_while(|p| kind_from_name(p) != Some(FileKind::Stix)).count();
-        let read: Vec<Result<FileIntel, IntelError>> = files[i..i + run].par_iter().map(|p| read_file(p)).collect();
+        let read: Vec<Result<FileIntel, IntelError>> =
+            files[i..i + run].par_iter().map(|p| read_file(p, limits)).collect();
         i += run;
         for r in read {
             match r {
@@ -172,6 +230,7 @@ pub fn stream_files(files: &[PathBuf], emit: &mut (dyn FnMut(Streamed) + Send)) 
                         kind: f.kind,
                         objects: f.objects.len(),
                         skipped: f.skipped,
+                        skipped_total: f.skipped_total,
                         rules: f.rules,
                     };
                     if ok {
@@ -193,10 +252,12 @@ fn source_name(path: &Path) -> String {
     path.file_name().and_then(|n| n.to_str()).unwrap_or("input").to_string()
 }
 
-/// Reads one file of any kind.
-pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
-    let bytes = read_bytes(path)?;
-    let kind = match kind_from_name(path) {
+/// Reads one file of any kind, refusing one larger than `limits` allow.
+pub fn read_file(path: &Path, limits: &Limits) -> Result<FileIntel, IntelError> {
+    let named = kind_from_name(path);
+    // A file of no named kind is read only if it is a STIX bundle.
+    let bytes = read_bytes(path, named.map_or(SizedKind::Stix, FileKind::sized), limits)?;
+    let kind = match named {
         Some(kind) => kind,
         // An unnamed kind is taken as STIX only if it looks like JSON.
         None if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => FileKind::Stix,
@@ -210,8 +271,14 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
         }
     };
     let source = source_name(path);
-    let mut out =
-        FileIntel { path: path.to_path_buf(), kind, objects: Vec::new(), skipped: Vec::new(), rules: Vec::new() };
+    let mut out = FileIntel {
+        path: path.to_path_buf(),
+        kind,
+        objects: Vec::new(),
+        skipped: Vec::new(),
+        skipped_total: 0,
+        rules: Vec::new(),
+    };
     match kind {
         FileKind::Stix => out.objects = bundle::parse(path, &bytes, &source)?,
         FileKind::HashIocs | FileKind::FilenameIocs | FileKind::C2Iocs => {
@@ -227,7 +294,7 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
                     path: path.to_path_buf(),
                     reason: match parsed.skipped.first() {
                         Some(first) => {
-                            format!("{} line(s) could not be read, the first: {first}", parsed.skipped.len())
+                            format!("{} line(s) could not be read, the first: {first}", parsed.skipped_total)
                         }
                         None => "only comments and blank lines".into(),
                     },
@@ -235,6 +302,7 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
             }
             out.objects = parsed.objects;
             out.skipped = parsed.skipped;
+            out.skipped_total = parsed.skipped_total;
         }
         FileKind::Yara => {
             let text = utf8(path, &bytes)?;
@@ -243,6 +311,7 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
             // behind when rules move); it simply adds nothing.
             if out.rules.is_empty() {
                 out.skipped.push("the file holds no rules (comments only)".into());
+                out.skipped_total = 1;
             } else {
                 out.objects.push(yara_indicator(path, &source, text, &out.rules)?);
             }
@@ -251,15 +320,47 @@ pub fn read_file(path: &Path) -> Result<FileIntel, IntelError> {
     Ok(out)
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>, IntelError> {
-    let raw = std::fs::read(path).map_err(|source| IntelError::Read { path: path.to_path_buf(), source })?;
+/// Reads a YARA rule file as [`read_file`] would, without compiling it: bounded by
+/// `limits`, UTF-8, and no deeper than [`yara::MAX_NESTING`]. For callers that
+/// compile rule files themselves (a sweep's `--rules`).
+pub fn read_yara(path: &Path, limits: &Limits) -> Result<String, IntelError> {
+    let bytes = read_bytes(path, SizedKind::Yara, limits)?;
+    let text = utf8(path, &bytes)?;
+    yara::check_nesting(path, text)?;
+    Ok(text.to_string())
+}
+
+/// Reads a file whole, refusing it before reading when its metadata says it is over
+/// the limit for `kind`, and while reading when it has no size to say (a pipe, a
+/// device). A gzip is decompressed, and its content is held to the same limit.
+fn read_bytes(path: &Path, kind: SizedKind, limits: &Limits) -> Result<Vec<u8>, IntelError> {
+    let limit = limits.of(kind);
+    let read_error = |source| IntelError::Read { path: path.to_path_buf(), source };
+    let too_large =
+        |size, decompressed| IntelError::FileTooLarge { path: path.to_path_buf(), kind, size, decompressed, limit };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let meta = file.metadata().map_err(read_error)?;
+    if meta.is_file() && meta.len() > limit {
+        return Err(too_large(Some(meta.len()), false));
+    }
+    let mut raw = Vec::new();
+    // The size can change between the check and the read; the read stops one byte
+    // past the limit whatever the metadata said.
+    file.take(limit.saturating_add(1)).read_to_end(&mut raw).map_err(read_error)?;
+    if raw.len() as u64 > limit {
+        return Err(too_large(None, false));
+    }
     // Judge gzip by its magic number, not by its name.
     if raw.starts_with(&[0x1f, 0x8b]) {
+        let ceiling = limit.min(MAX_DECOMPRESSED);
         let mut out = Vec::new();
-        let mut decoder = flate2::read::MultiGzDecoder::new(raw.as_slice()).take(MAX_DECOMPRESSED + 1);
+        let mut decoder = flate2::read::MultiGzDecoder::new(raw.as_slice()).take(ceiling.saturating_add(1));
         decoder.read_to_end(&mut out).map_err(|source| IntelError::Gzip { path: path.to_path_buf(), source })?;
         if out.len() as u64 > MAX_DECOMPRESSED {
             return Err(IntelError::TooLarge { path: path.to_path_buf(), limit: MAX_DECOMPRESSED });
+        }
+        if out.len() as u64 > limit {
+            return Err(too_large(None, true));
         }
         return Ok(out);
     }
@@ -331,7 +432,7 @@ mod tests {
     fn truncated_json_names_the_place() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "t.json", b"{\"type\": \"bundle\", \"id\": \"bundle--");
-        let e = read_file(&p).unwrap_err().to_string();
+        let e = read_file(&p, &Limits::default()).unwrap_err().to_string();
         assert!(e.contains("not valid JSON at line 1"), "{e}");
     }
 
@@ -339,9 +440,9 @@ mod tests {
     fn fake_gzip_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "t.json.gz", b"\x1f\x8bnot really");
-        assert!(matches!(read_file(&p), Err(IntelError::Gzip { .. })));
+        assert!(matches!(read_file(&p, &Limits::default()), Err(IntelError::Gzip { .. })));
         let q = write(dir.path(), "u.json.gz", b"{}");
-        assert!(matches!(read_file(&q), Err(IntelError::Gzip { .. })));
+        assert!(matches!(read_file(&q, &Limits::default()), Err(IntelError::Gzip { .. })));
     }
 
     #[test]
@@ -353,7 +454,7 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(bundle).unwrap();
         let p = write(dir.path(), "b.json.gz", &gz.finish().unwrap());
-        let f = read_file(&p).unwrap();
+        let f = read_file(&p, &Limits::default()).unwrap();
         assert_eq!(f.objects.len(), 1);
         assert_eq!(f.objects[0].name.as_deref(), Some("WannaCry"));
     }
@@ -368,7 +469,7 @@ mod tests {
             {"type":"malware","spec_version":"2.1","id":"malware--85ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
              "created":"2019-03-25T17:30:17.004Z","modified":"2019-03-25T17:30:17.004Z","name":"c","is_family":true}]}"#;
         let p = write(dir.path(), "b.json", bundle);
-        let e = read_file(&p).unwrap_err().to_string();
+        let e = read_file(&p, &Limits::default()).unwrap_err().to_string();
         assert!(e.contains("object 1 (malware--nope)"), "{e}");
     }
 
@@ -376,6 +477,6 @@ mod tests {
     fn unknown_kinds_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "keywords.txt", b"WCESERVICE\n");
-        assert!(matches!(read_file(&p), Err(IntelError::UnknownKind { .. })));
+        assert!(matches!(read_file(&p, &Limits::default()), Err(IntelError::UnknownKind { .. })));
     }
 }

@@ -5,8 +5,13 @@
 //! written for classic YARA also lean on its lenient regular-expression syntax, which
 //! yara-x accepts with `relaxed_re_syntax` — the same switch as `yr scan
 //! --relaxed-re-syntax`.
+//!
+//! Every source is measured for nesting (see [`nesting`]) before yara-x sees it:
+//! yara-x recurses once per level and would overflow the stack on a hostile file.
 
-use crate::error::IntelError;
+pub mod nesting;
+
+use crate::error::{clip, IntelError};
 use std::path::Path;
 use yara_x::{Compiler, SourceCode};
 
@@ -25,8 +30,23 @@ pub fn compiler<'a>() -> Compiler<'a> {
     compiler
 }
 
+pub use nesting::{MAX_CALL_NESTING, MAX_NESTING};
+
+/// Refuses a source nested deeper than [`MAX_NESTING`], or with function calls
+/// nested deeper than [`MAX_CALL_NESTING`] (see [`nesting`]), naming the place. [`check`] and [`add`] do this themselves; callers that hand sources
+/// to yara-x another way must call it first.
+pub fn check_nesting(path: &Path, source: &str) -> Result<(), IntelError> {
+    nesting::check(source, MAX_NESTING).map_err(|at| IntelError::YaraTooDeep {
+        path: path.to_path_buf(),
+        line: at.line,
+        column: at.column,
+        what: if at.calls { "YARA function calls" } else { "YARA condition or hex string" },
+        limit: if at.calls { MAX_CALL_NESTING } else { MAX_NESTING },
+    })
+}
+
 /// Compiles one rule file on its own, in its own namespace, and lists its rules.
-/// `origin` names the file in error messages.
+/// `path` names the file in error messages.
 pub fn check(path: &Path, source: &str) -> Result<Vec<String>, IntelError> {
     let mut compiler = compiler();
     compiler.new_namespace(&namespace_for(path));
@@ -40,6 +60,7 @@ pub fn check(path: &Path, source: &str) -> Result<Vec<String>, IntelError> {
 /// Adds one file's source to `compiler`, turning a compile error into one that names
 /// the file, line and column and keeps yara-x's own message.
 pub fn add(compiler: &mut Compiler<'_>, path: &Path, source: &str) -> Result<(), IntelError> {
+    check_nesting(path, source)?;
     let origin = path.display().to_string();
     match compiler.add_source(SourceCode::from(source).with_origin(origin.as_str())) {
         Ok(_) => Ok(()),
@@ -50,7 +71,9 @@ pub fn add(compiler: &mut Compiler<'_>, path: &Path, source: &str) -> Result<(),
             let title = report["title"].as_str().map(str::to_string).unwrap_or_else(|| err.to_string());
             let label = report["labels"][0]["text"].as_str().unwrap_or("");
             let message = if label.is_empty() || label == title { title } else { format!("{title}: {label}") };
-            Err(IntelError::Yara { path: path.to_path_buf(), line, column, message })
+            // yara-x quotes the source in some messages (an unknown identifier),
+            // and an identifier can be as long as the file.
+            Err(IntelError::Yara { path: path.to_path_buf(), line, column, message: clip(&message) })
         }
     }
 }

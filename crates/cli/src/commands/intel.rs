@@ -32,6 +32,10 @@ pub enum IntelCommand {
         /// The organisation that owns what is imported.
         #[arg(long, value_name = "NAME")]
         org: Option<String>,
+        /// Largest intel file read, for every kind (bytes; K, M, G suffixes). Default:
+        /// 16M for YARA rule files, 64M for IOC files, 256M for STIX bundles.
+        #[arg(long, value_name = "BYTES", value_parser = crate::commands::sweep::parse_size)]
+        max_intel_size: Option<u64>,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
@@ -68,7 +72,10 @@ pub enum ExportFormat {
 
 pub fn run(ctx: &Context, cmd: IntelCommand) -> anyhow::Result<Exit> {
     match cmd {
-        IntelCommand::Import { tlp, org, files } => import(ctx, tlp, org, &files),
+        IntelCommand::Import { tlp, org, max_intel_size, files } => {
+            let limits = max_intel_size.map_or_else(read::Limits::default, read::Limits::all);
+            import(ctx, tlp, org, &limits, &files)
+        }
         IntelCommand::Export { format: ExportFormat::Stix21, output, campaign } => {
             export(ctx, output.as_deref(), campaign.as_deref())
         }
@@ -86,6 +93,13 @@ struct FileReport {
     rules: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     skipped_lines: Vec<String>,
+    /// Lines skipped in all; `skipped_lines` keeps only the first of them.
+    #[serde(skip_serializing_if = "is_zero")]
+    skipped_total: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What the reading thread hands the writing one.
@@ -103,11 +117,18 @@ impl From<FileDone> for FileReport {
             objects: f.objects,
             rules: f.rules,
             skipped_lines: f.skipped,
+            skipped_total: f.skipped_total,
         }
     }
 }
 
-fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBuf]) -> anyhow::Result<Exit> {
+fn import(
+    ctx: &Context,
+    tlp: Option<Tlp>,
+    org: Option<String>,
+    limits: &read::Limits,
+    inputs: &[PathBuf],
+) -> anyhow::Result<Exit> {
     let (files, passed_over) = read::expand(inputs)?;
     if files.is_empty() {
         bail!("no intel files in {}: expected .json, .json.gz, .yar or signature-base IOC .txt files", list(inputs));
@@ -131,7 +152,7 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
     let stored = std::thread::scope(|s| {
         s.spawn(|| {
             let tx = tx;
-            read::stream_files(&files, &mut |streamed| {
+            read::stream_files(&files, limits, &mut |streamed| {
                 let piece = match streamed {
                     // Rows are made here, on the reading side, to keep the writer
                     // writing.
@@ -208,14 +229,15 @@ fn import(ctx: &Context, tlp: Option<Tlp>, org: Option<String>, inputs: &[PathBu
                 for s in r.skipped_lines.iter().take(10) {
                     outln!("  {} {s}", style.warn("skipped"));
                 }
-                if r.skipped_lines.len() > 10 {
-                    outln!("  {} {} more line(s)", style.warn("skipped"), r.skipped_lines.len() - 10);
+                let shown = r.skipped_lines.len().min(10);
+                if r.skipped_total > shown {
+                    outln!("  {} {} more line(s)", style.warn("skipped"), r.skipped_total - shown);
                 }
             }
             for p in &passed_over {
                 outln!("{}  {}", p.display(), style.dim("passed over: not an intel file"));
             }
-            let skipped: usize = reports.iter().map(|r| r.skipped_lines.len()).sum();
+            let skipped: usize = reports.iter().map(|r| r.skipped_total).sum();
             outln!(
                 "{} {} file(s): {} new, {} newer version(s), {} older version(s) kept as history, {} unchanged; {} line(s) skipped",
                 style.bold("imported"),

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use takedown_intel::{builtin, ids, knowledge};
+use takedown_intel::{builtin, ids, knowledge, read};
 use takedown_model::{Evidence, Finding, StringMatch, Subject};
 use takedown_store::Store;
 use takedown_sweep::{vault::Vault, Hit, HitKind, Progress, RulesetBuilder, Source, Summary, SweepOptions, Taken};
@@ -48,6 +48,11 @@ pub struct SweepArgs {
     /// IOC files (signature-base hash and filename formats) or STIX bundles to add.
     #[arg(long, value_name = "FILE")]
     iocs: Vec<PathBuf>,
+    /// Largest file --rules and --iocs read, for every kind (bytes; K, M, G
+    /// suffixes). Default: 16M for YARA rule files, 64M for IOC files, 256M for STIX
+    /// bundles.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    max_intel_size: Option<u64>,
     /// Leave the built-in WannaCry / Lazarus pack out.
     #[arg(long)]
     no_builtin: bool,
@@ -76,6 +81,7 @@ impl SweepArgs {
             no_archives: false,
             rules: Vec::new(),
             iocs: Vec::new(),
+            max_intel_size: None,
             no_builtin: false,
             campaign: Some(campaign.to_string()),
             quarantine: false,
@@ -174,23 +180,36 @@ fn load_rules(ctx: &Context, store: &Store, args: &SweepArgs) -> anyhow::Result<
         }
         let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&object.json)
             .with_context(|| format!("stored indicator {} is not JSON", object.id))?;
+        // A rule from a partner that would overflow the compiler's stack is left out,
+        // not allowed to stop every sweep.
+        if json.get("pattern_type").and_then(|t| t.as_str()) == Some("yara") {
+            let text = json.get("pattern").and_then(|p| p.as_str()).unwrap_or_default();
+            let origin = std::path::Path::new(&object.id);
+            if let Err(e) = takedown_intel::yara::check_nesting(origin, text) {
+                eprintln!(
+                    "note: indicator {} ({}) left out of this sweep: {}",
+                    object.id,
+                    escaped(&object.source),
+                    escaped(&e.to_string())
+                );
+                continue;
+            }
+        }
         let taken = builder
             .add_indicator(&json)
             .with_context(|| format!("indicator {} ({}) from the store", object.id, object.source))?;
         loaded.count(taken);
     }
-    let (files, _) = takedown_intel::read::expand(&args.rules)?;
+    let limits = args.max_intel_size.map_or_else(read::Limits::default, read::Limits::all);
+    let (files, _) = read::expand(&args.rules)?;
     for file in files {
-        let text = std::fs::read(&file).with_context(|| format!("cannot read the rule file {}", file.display()))?;
-        let text = String::from_utf8(text).map_err(|e| {
-            anyhow::anyhow!("{}: not UTF-8 text at byte {}", file.display(), e.utf8_error().valid_up_to())
-        })?;
+        let text = read::read_yara(&file, &limits)?;
         let source = Source { indicator: None, name: file.display().to_string() };
         builder.add_yara(&file, &text, source)?;
         loaded.yara_files += 1;
     }
     for file in &args.iocs {
-        let intel = takedown_intel::read::read_file(file)?;
+        let intel = read::read_file(file, &limits)?;
         for object in intel.objects.iter().filter(|o| o.type_ == "indicator") {
             loaded.count(builder.add_indicator(&object.json)?);
         }

@@ -108,3 +108,94 @@ fn unknown_group_is_an_error_with_advice() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("import intel first"), "{}", r.stderr);
 }
+
+/// A file of `len` bytes that takes no disk: a hole, as a sparse file is.
+fn sparse(path: &Path, len: u64) {
+    std::fs::File::create(path).unwrap().set_len(len).unwrap();
+}
+
+/// Imports `file` alone, expecting a refusal: exit 2, a short message naming it.
+fn refused(db: &Path, file: &Path, extra: &[&str]) -> common::Run {
+    let started = std::time::Instant::now();
+    let mut args = vec!["intel", "import"];
+    args.extend_from_slice(extra);
+    args.push(file.to_str().unwrap());
+    let r = takedown(db, &args);
+    // Refused from the file's size, before reading: far within this bound even on a
+    // loaded machine (reading and compiling the file would take minutes).
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stderr.len() < 4096, "{} bytes of stderr", r.stderr.len());
+    assert!(r.stderr.contains(file.file_name().unwrap().to_str().unwrap()), "{}", r.stderr);
+    r
+}
+
+#[test]
+fn a_huge_yara_file_is_refused_before_reading() {
+    let (dir, db) = setup();
+    let f = dir.path().join("huge.yar");
+    sparse(&f, 1 << 30);
+    let r = refused(&db, &f, &[]);
+    assert!(r.stderr.contains("YARA rule file is 1073741824 bytes"), "{}", r.stderr);
+    assert!(r.stderr.contains("--max-intel-size"), "{}", r.stderr);
+}
+
+#[test]
+fn a_huge_hash_file_is_refused_before_reading() {
+    let (dir, db) = setup();
+    let f = dir.path().join("huge-hash-iocs.txt");
+    sparse(&f, 1 << 30);
+    let r = refused(&db, &f, &[]);
+    assert!(r.stderr.contains("IOC file is 1073741824 bytes, over the limit of 67108864"), "{}", r.stderr);
+}
+
+#[test]
+fn a_huge_line_is_quoted_short() {
+    let (dir, db) = setup();
+    let f = dir.path().join("long-hash-iocs.txt");
+    std::fs::write(&f, "g".repeat(100 << 20)).unwrap();
+    // Over the default limit for IOC files, so read with a raised one.
+    let r = refused(&db, &f, &["--max-intel-size", "128M"]);
+    assert!(r.stderr.contains("is not a hexadecimal hash"), "{}", r.stderr);
+    assert!(r.stderr.contains("bytes in all"), "{}", r.stderr);
+}
+
+#[test]
+fn a_deeply_nested_condition_is_an_error_not_a_crash() {
+    let (dir, db) = setup();
+    let f = dir.path().join("deep.yar");
+    std::fs::write(
+        &f,
+        format!("rule deep {{\n  condition:\n    {}true{}\n}}\n", "(".repeat(20_000), ")".repeat(20_000)),
+    )
+    .unwrap();
+    let r = refused(&db, &f, &[]);
+    assert!(r.stderr.contains("deep.yar:3:"), "{}", r.stderr);
+    assert!(r.stderr.contains("nested more than 64 levels deep"), "{}", r.stderr);
+    // The same file through a sweep's --rules.
+    let r = takedown(&db, &["sweep", "--no-builtin", "--rules", f.to_str().unwrap(), dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("nested more than 64 levels deep"), "{}", r.stderr);
+}
+
+#[test]
+fn the_limit_can_be_raised() {
+    let (dir, db) = setup();
+    let f = dir.path().join("big-hash-iocs.txt");
+    // Just over the default limit of 64 MiB: one hash, then blank lines.
+    let mut text = b"d41d8cd98f00b204e9800998ecf8427e;empty\n".to_vec();
+    text.resize((64 << 20) + 1, b'\n');
+    std::fs::write(&f, &text).unwrap();
+    let r = refused(&db, &f, &[]);
+    assert!(r.stderr.contains("67108865 bytes"), "{}", r.stderr);
+    let r = takedown(&db, &["intel", "import", "--max-intel-size", "65M", f.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("hash-iocs 1 object(s)"), "{}", r.stdout);
+    // And through a sweep's --iocs.
+    let r = takedown(&db, &["sweep", "--no-builtin", "--iocs", f.to_str().unwrap(), dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2, "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("--max-intel-size"), "{}", r.stderr);
+    let args = ["sweep", "--no-builtin", "--max-intel-size", "65M", "--iocs", f.to_str().unwrap()];
+    let r = takedown(&db, &[&args[..], &[dir.path().to_str().unwrap()]].concat());
+    assert!(r.code <= 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+}

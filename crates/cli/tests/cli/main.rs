@@ -14,4 +14,5 @@ mod intel_real_data;
 mod net;
 mod quarantine_faults;
 mod server;
+mod sharing;
 mod sweep;

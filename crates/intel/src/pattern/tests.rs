@@ -670,3 +670,23 @@ fn mutated_inputs_never_panic_and_round_trip() {
     assert!(parsed > 2_000, "only {parsed} of 20000 mutated inputs parsed");
     assert!(matched > 100, "only {matched} parsed inputs matched");
 }
+
+#[test]
+fn hundred_thousand_deep_patterns_are_errors_naming_the_place() {
+    // On a test thread (2 MiB of stack, less than the main thread's).
+    let n = 100_000;
+    for deep in [
+        "(".repeat(n),
+        "[".repeat(n),
+        format!("{}[a:b = 1]{}", "(".repeat(n), ")".repeat(n)),
+        format!("[{}a:b = 1{}]", "(".repeat(n), ")".repeat(n)),
+        format!("[a:b = 1]{}", " AND ([a:b = 1]".repeat(n)),
+    ] {
+        let e = err(&deep);
+        assert!(e.offset <= deep.len(), "{e}");
+        assert!(["nested", "expected", "over the limit"].iter().any(|w| e.message.contains(w)), "{e}");
+    }
+    let e = err(&format!("{}[a:b = 1]{}", "(".repeat(n), ")".repeat(n)));
+    assert_eq!(e.offset, MAX_DEPTH);
+    assert!(e.message.contains(&format!("at most {MAX_DEPTH} levels")), "{e}");
+}

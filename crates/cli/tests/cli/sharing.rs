@@ -3,9 +3,8 @@
 //! newer version of a built-in indicator does not change what `sweep` finds.
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{json, takedown};
+use crate::common::{json, takedown};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
