@@ -146,14 +146,21 @@ async fn a_member_cannot_replace_another_owners_object_or_the_pack() {
     assert_eq!((status["success_count"].as_u64(), status["failure_count"].as_u64()), (Some(2), Some(0)), "{status}");
 
     for reader in ["msft", "other", "fb"] {
-        // Every reader still has the owner's version: fb's newer one is fb's own
-        // claim, listed beside it, never over it.
-        let (_, objects) = get(&w, &format!("{COLLECTION}/objects/?match[id]={MSFT_GREEN}"), reader).await;
+        // Every other reader sees only the owner's versions; fb's write is fb's own
+        // copy, shown to fb alone, never beside the owner's as a newer version.
+        let (_, objects) =
+            get(&w, &format!("{COLLECTION}/objects/?match[id]={MSFT_GREEN}&match[version]=all"), reader).await;
         let names: Vec<&Value> = with_id(&objects["objects"], MSFT_GREEN).iter().map(|o| &o["name"]).collect();
-        assert!(names.contains(&&json!("Original")), "{reader}: {names:?}");
+        let want = if reader == "fb" { json!("Replaced") } else { json!("Original") };
+        assert_eq!(names, [&want], "{reader}");
+        let (_, objects) = get(&w, &format!("{COLLECTION}/objects/{note_id}/versions/"), reader).await;
+        // One owner's one version each: the pack's for msft and other, fb's own for fb.
+        assert_eq!(objects["versions"].as_array().map(Vec::len), Some(1), "{reader}: {objects}");
         let (_, objects) = get(&w, &format!("{COLLECTION}/objects/{note_id}/"), reader).await;
         let patterns: Vec<&Value> = with_id(&objects["objects"], &note_id).iter().map(|o| &o["pattern"]).collect();
-        assert!(patterns.contains(&&json!("[file:name = '@Please_Read_Me@.txt']")), "{reader}: {patterns:?}");
+        let want =
+            if reader == "fb" { "[file:name = 'nothing-to-see.txt']" } else { "[file:name = '@Please_Read_Me@.txt']" };
+        assert_eq!(patterns, [&json!(want)], "{reader}");
     }
     // A single-object read: the reader's own, else the server's, else the first owner's.
     let (_, one) = get(&w, &format!("/api/v1/intel/{MSFT_GREEN}"), "msft").await;

@@ -1,6 +1,6 @@
 //! Intel as STIX objects: every version kept, per owner. Each organisation's
 //! newest version of an id is its current one; a write only ever compares with,
-//! retires or adds to the writer's own versions (docs/ARCHITECTURE-sharing.md).
+//! retires or adds to the writer's own versions (docs/ARCHITECTURE.md, "Who may write what").
 
 use crate::{audit, now_text, Store, StoreError};
 use rusqlite::{params, OptionalExtension, Row};

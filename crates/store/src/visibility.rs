@@ -171,13 +171,6 @@ fn instant(text: &str, precision: chrono::SecondsFormat) -> Option<String> {
     chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.to_utc().to_rfc3339_opts(precision, true))
 }
 
-/// Of several copies of one version (the same id and `modified` held by several
-/// owners, as when two members import the same ATT&CK bundle), the one a viewer is
-/// shown: its own, else the server's, else the earliest written.
-fn rank(viewer: Option<&str>, row: &VersionRow) -> (bool, bool, i64) {
-    (row.org.is_none() || row.org.as_deref() != viewer, row.org.is_some(), row.row)
-}
-
 fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionRow, i64)> {
     let tlp: Option<String> = r.get(5)?;
     Ok((
@@ -199,9 +192,10 @@ impl Store {
     /// Up to `limit` versions that `access` may see and `filter` selects, in the order
     /// they were added, after the cursor `after_row`; and whether more follow. A
     /// filter value that cannot match (a version that is not a timestamp) selects
-    /// nothing rather than everything. Versions come from every owner; "last" and
-    /// "first" are each owner's own. Each version is shown once (see [`rank`]), and
-    /// as [`Access::view`] gives it: what granular markings hide is taken out.
+    /// nothing rather than everything. Of an id held by several owners, only the
+    /// versions of the owner [`Store::shown_owner`] names are shown ("last" and
+    /// "first" are that owner's), each as [`Access::view`] gives it: what granular
+    /// markings hide is taken out.
     pub fn visible_versions(
         &self,
         access: &Access,
@@ -247,15 +241,13 @@ impl Store {
             }
             base.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
         }
-        let columns = "SELECT s.row_id, s.id, s.type, s.modified, i.at, s.tlp, s.org, s.object";
         let mut stmt = self.conn.prepare(&format!(
-            "{columns}, (SELECT COUNT(*) FROM stix_objects d WHERE d.id = s.id AND d.modified = s.modified) \
+            "SELECT s.row_id, s.id, s.type, s.modified, i.at, s.tlp, s.org, s.object, \
+             (SELECT COUNT(DISTINCT COALESCE(d.org, '')) FROM stix_objects d WHERE d.id = s.id) \
              {base} AND s.row_id > ? ORDER BY s.row_id LIMIT 2000"
         ))?;
-        // The other copies of one version that the same filter selects.
-        let mut copies =
-            self.conn.prepare(&format!("{columns}, 1 {base} AND s.id = ? AND s.modified = ? AND s.row_id <> ?"))?;
-        let viewer = access.org.as_deref();
+        // Whose versions are shown, per id held by several owners.
+        let mut shown_owners: BTreeMap<String, Option<Option<String>>> = BTreeMap::new();
         let mut out = Vec::new();
         let mut cursor = after_row;
         loop {
@@ -265,19 +257,14 @@ impl Store {
                 stmt.query_map(params.as_slice(), version_row)?.collect::<Result<_, _>>()?;
             let Some((last, _)) = batch.last() else { return Ok((out, false)) };
             cursor = last.row;
-            for (mut row, count) in batch {
+            for (mut row, owners) in batch {
                 let Some(shown) = access.view(&row.id, row.tlp, row.org.as_deref(), &row.json) else { continue };
-                if count > 1 {
-                    let mut params: Vec<&dyn rusqlite::ToSql> =
-                        args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
-                    params.extend([&row.id as &dyn rusqlite::ToSql, &row.modified, &row.row]);
-                    let others: Vec<(VersionRow, i64)> =
-                        copies.query_map(params.as_slice(), version_row)?.collect::<Result<_, _>>()?;
-                    let better = others.iter().any(|(o, _)| {
-                        rank(viewer, o) < rank(viewer, &row)
-                            && access.view(&o.id, o.tlp, o.org.as_deref(), &o.json).is_some()
-                    });
-                    if better {
+                if owners > 1 {
+                    if !shown_owners.contains_key(&row.id) {
+                        let owner = self.shown_owner(access, &row.id)?;
+                        shown_owners.insert(row.id.clone(), owner);
+                    }
+                    if shown_owners.get(&row.id) != Some(&Some(row.org.clone())) {
                         continue;
                     }
                 }
@@ -292,31 +279,44 @@ impl Store {
         }
     }
 
-    /// The one current version of `id` a single-object read shows: of those `access`
-    /// may see, the viewer's own, else the server's, else that of the owner who
-    /// wrote the id first (a later owner's newer version never displaces it).
-    pub fn visible_object(&self, access: &Access, id: &str) -> Result<Option<VersionRow>, StoreError> {
-        let filter = ObjectFilter { ids: vec![id.to_string()], ..Default::default() };
-        let mut first_written = self
+    /// Whose versions of `id` a member is shown when several owners hold it: its own,
+    /// else the server's, else those of the owner who wrote the id first, among the
+    /// owners with a version the member may see (`None`: no such owner). One owner per
+    /// id, so a member's versions of another's id are its own copy, seen by nobody
+    /// else: they can neither stand beside the owner's as a newer "version" in a
+    /// partner's feed nor tell the writer that the id exists. `Some(None)` is the server.
+    fn shown_owner(&self, access: &Access, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        let viewer = access.org.as_deref();
+        let mut owners: Vec<(Option<String>, i64)> = self
             .conn
-            .prepare("SELECT MIN(row_id) FROM stix_objects WHERE id = ?1 AND COALESCE(org, '') = COALESCE(?2, '')")?;
-        let mut best: Option<((bool, bool, i64), VersionRow)> = None;
-        let mut after = 0;
-        loop {
-            let (rows, more) = self.visible_versions(access, &filter, after, 100)?;
-            after = rows.last().map_or(after, |r| r.row);
-            for row in rows {
-                let first: i64 = first_written.query_row(rusqlite::params![row.id, row.org], |r| r.get(0))?;
-                let (own, owned, _) = rank(access.org.as_deref(), &row);
-                let key = (own, owned, first);
-                if best.as_ref().is_none_or(|(b, _)| key < *b) {
-                    best = Some((key, row));
-                }
-            }
-            if !more {
-                return Ok(best.map(|(_, row)| row));
+            .prepare("SELECT org, MIN(row_id) FROM stix_objects WHERE id = ?1 GROUP BY COALESCE(org, '')")?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        owners.sort_by_key(|(org, first)| (org.is_none() || org.as_deref() != viewer, org.is_some(), *first));
+        let mut versions = self
+            .conn
+            .prepare("SELECT tlp, object FROM stix_objects WHERE id = ?1 AND COALESCE(org, '') = COALESCE(?2, '')")?;
+        for (org, _) in owners {
+            let rows: Vec<(Option<String>, String)> = versions
+                .query_map(rusqlite::params![id, org], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let seen = rows.iter().any(|(tlp, json)| {
+                let tlp = tlp.as_deref().and_then(|t| t.parse().ok());
+                access.view(id, tlp, org.as_deref(), json).is_some()
+            });
+            if seen {
+                return Ok(Some(org));
             }
         }
+        Ok(None)
+    }
+
+    /// The one current version of `id` a single-object read shows: the current
+    /// version of the owner [`Store::shown_owner`] names, if the viewer may see it.
+    pub fn visible_object(&self, access: &Access, id: &str) -> Result<Option<VersionRow>, StoreError> {
+        let filter = ObjectFilter { ids: vec![id.to_string()], ..Default::default() };
+        let (rows, _) = self.visible_versions(access, &filter, 0, 1)?;
+        Ok(rows.into_iter().next())
     }
 }
 
@@ -419,9 +419,9 @@ mod tests {
     }
 
     #[test]
-    fn one_version_held_by_several_owners_is_shown_once_on_every_page() {
+    fn of_an_id_held_by_several_owners_one_owners_versions_are_shown_on_every_page() {
         let mut store = Store::open_in_memory().unwrap();
-        for org in ["a", "b", "c"] {
+        for org in ["a", "b", "c", "d"] {
             store.add_org(org, Tlp::Green, "t").unwrap();
         }
         let (x, y) = ("malware--00000000-0000-4000-8000-000000000001", "malware--00000000-0000-4000-8000-000000000002");
@@ -432,16 +432,38 @@ mod tests {
                 .import(&crate::ImportBatch { actor: "t".into(), org: Some(org.into()), files: vec![], objects })
                 .unwrap();
         }
-        // A different version of x from c: another claim, listed beside.
+        // A newer version of x from c: c's own copy, which nobody else is shown.
         let objects = vec![green(x, "2018-01-01T00:00:00.000000000Z", "x from c")];
         store.import(&crate::ImportBatch { actor: "t".into(), org: Some("c".into()), files: vec![], objects }).unwrap();
         let shown = |org| pages(&store, org).into_iter().map(|(_, json)| json).collect::<Vec<_>>();
-        assert_eq!(shown("a"), ["x from a", "y from a", "x from c"]);
-        assert_eq!(shown("b"), ["x from b", "y from b", "x from c"]);
-        assert_eq!(shown("c"), ["x from a", "y from a", "x from c"]);
-        let access = store.access("b").unwrap();
-        assert_eq!(store.visible_object(&access, x).unwrap().unwrap().json, "x from b");
-        let access = store.access("c").unwrap();
-        assert_eq!(store.visible_object(&access, x).unwrap().unwrap().json, "x from c");
+        assert_eq!(shown("a"), ["x from a", "y from a"]);
+        assert_eq!(shown("b"), ["x from b", "y from b"]);
+        assert_eq!(shown("c"), ["y from a", "x from c"]);
+        assert_eq!(shown("d"), ["x from a", "y from a"]);
+        let one = |org, id| store.visible_object(&store.access(org).unwrap(), id).unwrap().unwrap().json;
+        assert_eq!(one("b", x), "x from b");
+        assert_eq!(one("c", x), "x from c");
+        assert_eq!(one("d", x), "x from a");
+    }
+
+    #[test]
+    fn an_owner_whose_versions_are_hidden_gives_way_to_the_next() {
+        let mut store = Store::open_in_memory().unwrap();
+        for org in ["a", "b", "c"] {
+            store.add_org(org, Tlp::Green, "t").unwrap();
+        }
+        let x = "malware--00000000-0000-4000-8000-000000000001";
+        let mut red = green(x, "2017-01-01T00:00:00.000000000Z", "x from a");
+        red.tlp = Some(Tlp::Red);
+        store
+            .import(&crate::ImportBatch { actor: "t".into(), org: Some("a".into()), files: vec![], objects: vec![red] })
+            .unwrap();
+        let objects = vec![green(x, "2016-01-01T00:00:00.000000000Z", "x from b")];
+        store.import(&crate::ImportBatch { actor: "t".into(), org: Some("b".into()), files: vec![], objects }).unwrap();
+        let shown = |org| pages(&store, org).into_iter().map(|(_, json)| json).collect::<Vec<_>>();
+        assert_eq!(shown("a"), ["x from a"]);
+        assert_eq!(shown("b"), ["x from b"]);
+        // c cannot see a's RED version: it is shown b's, as if a's did not exist.
+        assert_eq!(shown("c"), ["x from b"]);
     }
 }

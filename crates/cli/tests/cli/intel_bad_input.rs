@@ -115,7 +115,7 @@ fn sparse(path: &Path, len: u64) {
 }
 
 /// Imports `file` alone, expecting a refusal: exit 2, a short message naming it.
-fn refused(db: &Path, file: &Path, extra: &[&str]) -> common::Run {
+fn refused(db: &Path, file: &Path, extra: &[&str]) -> crate::common::Run {
     let started = std::time::Instant::now();
     let mut args = vec!["intel", "import"];
     args.extend_from_slice(extra);

@@ -3,7 +3,6 @@
 //! newer version of a built-in indicator does not change what `sweep` finds.
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{json, takedown};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
