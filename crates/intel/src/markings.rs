@@ -80,11 +80,14 @@ pub fn check(obj: &Map<String, Value>, problems: &mut Vec<String>) {
                     match s.as_str() {
                         Some(text) => match parse(text) {
                             Some(steps) if resolve(obj, &steps).is_some() => {}
-                            Some(_) => problems
-                                .push(format!("granular_markings[{i}]: selector {text:?} names nothing in the object")),
+                            Some(_) => problems.push(format!(
+                                "granular_markings[{i}]: selector {} names nothing in the object",
+                                crate::excerpt(text)
+                            )),
                             None => problems.push(format!(
-                                "granular_markings[{i}]: selector {text:?} is not of the form property, \
-                                 property.[index] or property.sub_property"
+                                "granular_markings[{i}]: selector {} is not of the form property, \
+                                 property.[index] or property.sub_property",
+                                crate::excerpt(text)
                             )),
                         },
                         None => problems.push(format!("granular_markings[{i}]: selector {s} must be a string")),

@@ -91,7 +91,7 @@ impl IntelObject {
         let type_ = match obj.get("type") {
             Some(Value::String(t)) if is_type_name(t) => t.clone(),
             Some(Value::String(t)) => {
-                problems.push(format!("type {t:?} is not a STIX type name (3–250 of a-z, 0-9, -)"));
+                problems.push(format!("type {} is not a STIX type name (3–250 of a-z, 0-9, -)", crate::excerpt(t)));
                 t.clone()
             }
             Some(other) => {
@@ -106,9 +106,13 @@ impl IntelObject {
         let id = match obj.get("id") {
             Some(Value::String(id)) => {
                 if !is_stix_id(id) {
-                    problems.push(format!("id {id:?} is not of the form TYPE--UUID"));
+                    problems.push(format!("id {} is not of the form TYPE--UUID", crate::excerpt(id)));
                 } else if !type_.is_empty() && !id.starts_with(&format!("{type_}--")) {
-                    problems.push(format!("id {id:?} does not start with its type {type_:?}"));
+                    problems.push(format!(
+                        "id {} does not start with its type {}",
+                        crate::excerpt(id),
+                        crate::excerpt(&type_)
+                    ));
                 }
                 id.clone()
             }
@@ -137,7 +141,7 @@ impl IntelObject {
         crate::markings::check(&obj, &mut problems);
         check_type_specific(&obj, &type_, &original_spec, &mut problems);
         if !problems.is_empty() {
-            return Err(problems);
+            return Err(bounded(problems));
         }
         if original_spec == "2.0" {
             crate::upgrade::to_21(&mut obj, &type_);
@@ -241,6 +245,21 @@ pub fn is_stix_id(id: &str) -> bool {
     is_type_name(t) && uuid::Uuid::try_parse(uuid).is_ok() && uuid.len() == 36
 }
 
+/// At most [`MAX_PROBLEMS`] problems of an object, each cut to a short message: the
+/// values they quote come from the object, which may be megabytes of one string or a
+/// million bad selectors.
+fn bounded(problems: Vec<String>) -> Vec<String> {
+    let more = problems.len().saturating_sub(MAX_PROBLEMS);
+    let mut out: Vec<String> = problems.iter().take(MAX_PROBLEMS).map(|p| crate::clip(p)).collect();
+    if more > 0 {
+        out.push(format!("and {more} more problems"));
+    }
+    out
+}
+
+/// How many problems of one object are told.
+const MAX_PROBLEMS: usize = 10;
+
 fn check_timestamps(obj: &Map<String, Value>, type_: &str, is_sco: bool, problems: &mut Vec<String>) {
     for key in [
         "created",
@@ -328,7 +347,11 @@ fn check_type_specific(obj: &Map<String, Value>, type_: &str, spec: &str, proble
         match (obj.get("pattern").and_then(Value::as_str), pattern_type) {
             (Some(pattern), "stix") => {
                 if let Err(e) = crate::pattern::parse(pattern) {
-                    problems.push(format!("pattern {pattern:?} is not a valid STIX pattern: {e}"));
+                    problems.push(format!(
+                        "pattern {} is not a valid STIX pattern: {}",
+                        crate::excerpt(pattern),
+                        crate::clip(&e.to_string())
+                    ));
                 }
             }
             // A rule that does not compile would stop every later sweep of the
@@ -424,6 +447,19 @@ mod tests {
         v["description"] = json!("x".repeat(MAX_OBJECT_BYTES));
         let problems = IntelObject::from_value(v, None, "t").unwrap_err();
         assert!(problems[0].contains("over the limit"), "{problems:?}");
+    }
+
+    #[test]
+    fn problems_are_few_and_short_whatever_the_object_holds() {
+        let mut v = yara_indicator("rule ok { condition: true }");
+        v["id"] = json!(format!("indicator--{}", "9".repeat(100_000)));
+        let selectors: Vec<String> = (0..1000).map(|i| format!("nothing_{i}")).collect();
+        v["granular_markings"] = json!([{ "selectors": selectors, "marking_ref": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1" }]);
+        let problems = IntelObject::from_value(v, None, "t").unwrap_err();
+        assert_eq!(problems.len(), MAX_PROBLEMS + 1, "{problems:?}");
+        assert!(problems[0].starts_with("id \"indicator--999") && problems[0].len() < 200, "{}", problems[0]);
+        assert!(problems.iter().all(|p| p.len() <= 4 * crate::MESSAGE_CHARS), "{problems:?}");
+        assert_eq!(problems[MAX_PROBLEMS], "and 991 more problems");
     }
 
     #[test]
