@@ -1,13 +1,20 @@
-//! Feeds arbitrary JSON to the STIX object checks every write path uses (a TAXII
-//! POST, an import). They may not panic, whatever the object.
+//! Feeds arbitrary JSON to the TAXII write path's checks (`validate`, which every
+//! way in shares through `IntelObject::from_value`), then applies granular TLP
+//! markings to what passes, as a member read does. Neither may panic, whatever the
+//! object.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use takedown_intel::IntelObject;
+use takedown_intel::markings;
+use takedown_model::Tlp;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
     };
-    let _ = IntelObject::from_value(value, None, "fuzz");
+    let Ok(object) = takedown_intel::validate(value, "fuzz") else {
+        return;
+    };
+    // A reader who may see GREEN and below: RED and AMBER properties go.
+    let _ = markings::redact(&object.json, |level| matches!(level, Tlp::Clear | Tlp::Green));
 });

@@ -5,7 +5,12 @@
 //! - [`capture`]: read packet captures into verdicts per host, and file the attack
 //!   roles as findings under a campaign;
 //! - [`accounts`]: rank a social graph from known fakes and file the ranking; list the
-//!   people the fakes reached and file them.
+//!   people the fakes reached and file them;
+//! - [`sweep`]: sweep files with the store's indicators, tie hits to groups, file the
+//!   findings and quarantine what was found;
+//! - [`vault`]: the quarantine vault with every step in the audit trail, for the
+//!   sweep and for approved quarantine actions;
+//! - [`intel`]: the built-in pack kept in the store, and the store read as intel.
 //!
 //! Detectors stay pure (input in, results out); this layer joins them to the store.
 //!
@@ -18,6 +23,9 @@
 pub mod accounts;
 pub mod capture;
 mod error;
+pub mod intel;
+pub mod sweep;
+pub mod vault;
 
 pub use error::AppError;
 

@@ -3,7 +3,6 @@
 #![forbid(unsafe_code)]
 
 mod commands;
-mod intel_store;
 mod output;
 
 use clap::{Parser, Subcommand};

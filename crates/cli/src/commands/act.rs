@@ -14,10 +14,10 @@ use takedown_act::notice::{named_accounts, FileOutbox, Mailer, NoticeContext, Sm
 use takedown_act::plan::Policy;
 use takedown_act::run::{Connectors, Outcome};
 use takedown_act::scim::Scim;
-use takedown_act::{ActError, QuarantineVault, Retry};
+use takedown_act::{QuarantineVault, Retry};
+use takedown_app::vault::AuditedVault;
 use takedown_model::{ActionKind, ActionState, Subject};
 use takedown_store::{kind_str, subject_key, Store};
-use takedown_sweep::vault::{Item, Step};
 
 #[derive(Debug, Subcommand)]
 pub enum ActCommand {
@@ -167,96 +167,11 @@ pub struct BlockArgs {
     pub sinkhole: Option<std::net::Ipv4Addr>,
 }
 
-/// The sweep's vault behind the act crate's quarantine trait. Each vault step
-/// goes into the audit trail, as it does when the sweep quarantines.
-struct SweepVault {
-    /// Opened (and created, as the sweep does) only when a quarantine action needs
-    /// it, so that runs without one leave no vault behind.
-    dir: PathBuf,
-    store: Store,
-    user: String,
-}
-
-/// The file a sweep finding's path names: a finding inside an archive is
-/// `ARCHIVE!MEMBER`, and what can be moved is the archive.
-fn on_disk(location: &str) -> &Path {
-    let mut cut = location;
-    while !Path::new(cut).exists() {
-        match cut.rfind('!') {
-            Some(i) => cut = &cut[..i],
-            None => return Path::new(location),
-        }
-    }
-    Path::new(cut)
-}
-
-impl SweepVault {
-    fn vault(&self) -> Result<takedown_sweep::vault::Vault, ActError> {
-        takedown_sweep::vault::Vault::open(&self.dir).map_err(|e| ActError::Connector(e.to_string()))
-    }
-
-    /// Runs a vault operation, recording its steps; a step that cannot be recorded
-    /// fails the operation's report (the vault itself stays consistent).
-    fn audited<T>(
-        &self,
-        op: impl FnOnce(&mut dyn FnMut(Step, &Item)) -> Result<T, takedown_sweep::SweepError>,
-    ) -> Result<T, ActError> {
-        let mut audit_error = None;
-        let result = op(&mut |step: Step, item: &Item| {
-            if let Err(e) = super::quarantine::audit_step(&self.store, &self.user, step, item) {
-                audit_error.get_or_insert(e);
-            }
-        });
-        if let Some(e) = audit_error {
-            return Err(ActError::Connector(format!("recording a vault step in the audit trail: {e:#}")));
-        }
-        result.map_err(|e| ActError::Connector(e.to_string()))
-    }
-}
-
-impl QuarantineVault for SweepVault {
-    fn quarantine(&self, target: &Subject, findings: &[String]) -> Result<serde_json::Value, ActError> {
-        let Subject::File { path: location, .. } = target else {
-            return Err(ActError::Input(format!("the vault quarantines files, not {}", subject_key(target))));
-        };
-        let path = on_disk(location);
-        let vault = self.vault()?;
-        if !path.exists() {
-            // The sweep may have quarantined it already (sweep --quarantine).
-            let items = vault.list().map_err(|e| ActError::Connector(e.to_string()))?;
-            let gone =
-                |i: &&Item| i.original_path == path || location.starts_with(&format!("{}!", i.original_path.display()));
-            return match items.iter().rev().find(gone) {
-                Some(i) => Ok(
-                    serde_json::json!({ "item": i.id, "path": i.original_path, "sha256": i.sha256, "already": true }),
-                ),
-                None => {
-                    Err(ActError::Input(format!("{location} is gone and not in the vault {}", vault.dir().display())))
-                }
-            };
-        }
-        let reason = serde_json::json!({ "findings": findings });
-        let item = self.audited(|on_step| vault.quarantine(path, reason, on_step))?;
-        Ok(serde_json::json!({ "item": item.id, "path": path, "sha256": item.sha256 }))
-    }
-    fn holds(&self, done: &serde_json::Value) -> Result<bool, ActError> {
-        let id = done["item"].as_str().unwrap_or_default();
-        let path = Path::new(done["path"].as_str().unwrap_or_default());
-        Ok(self.vault()?.item(id).is_ok() && !path.exists())
-    }
-    fn restore(&self, done: &serde_json::Value) -> Result<serde_json::Value, ActError> {
-        let id = done["item"].as_str().unwrap_or_default();
-        let vault = self.vault()?;
-        let item = self.audited(|on_step| vault.restore(id, on_step))?;
-        Ok(serde_json::json!({ "restored": item.original_path, "sha256": item.sha256 }))
-    }
-}
-
 /// The connectors the arguments name, kept alive for the run.
 pub struct Built {
     directory: Option<Box<dyn AccountDirectory>>,
     mailer: Option<Box<dyn Mailer>>,
-    vault: Option<SweepVault>,
+    vault: Option<AuditedVault>,
     notice: NoticeContext,
     retry: Retry,
 }
@@ -308,7 +223,7 @@ pub fn build(ctx: &Context, a: &ConnectorArgs) -> anyhow::Result<Built> {
     };
     // The vault's default is the sweep's (beside the database), as documented.
     let dir = super::quarantine::vault_dir(ctx, a.vault.as_deref());
-    let vault = Some(SweepVault { dir, store: ctx.open_store()?, user: ctx.user.clone() });
+    let vault = Some(AuditedVault::new(dir, ctx.open_store()?, ctx.user.clone()));
     let notice = NoticeContext { organisation: a.organisation.clone(), from: a.from.clone(), accounts: Vec::new() };
     Ok(Built { directory, mailer, vault, notice, retry })
 }
@@ -474,23 +389,4 @@ fn block(ctx: &Context, args: BlockArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(Exit::Clean)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::on_disk;
-
-    #[test]
-    fn a_finding_inside_an_archive_quarantines_the_archive() {
-        let dir = tempfile::tempdir().unwrap();
-        let zip = dir.path().join("invoice.zip");
-        std::fs::write(&zip, b"PK").unwrap();
-        let z = zip.to_str().unwrap();
-        assert_eq!(on_disk(&format!("{z}!docs/a.exe")), zip);
-        assert_eq!(on_disk(&format!("{z}!inner.zip!b.exe")), zip);
-        assert_eq!(on_disk(z), zip);
-        let gone = dir.path().join("gone!x");
-        assert_eq!(on_disk(gone.to_str().unwrap()), gone);
-    }
 }

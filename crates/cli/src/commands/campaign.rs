@@ -2,12 +2,12 @@
 //! (sweep, capture, accounts, actions) file what they find under a campaign, and
 //! `intel export --campaign` shares its intel.
 
-use crate::intel_store::{ensure_builtin, StoreLookup};
 use crate::outln;
 use crate::output::{print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::bail;
 use clap::Subcommand;
+use takedown_app::intel::{ensure_builtin, StoreLookup};
 use takedown_intel::{ids, knowledge};
 use takedown_model::{Campaign, Tlp};
 

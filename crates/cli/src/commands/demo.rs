@@ -1,10 +1,10 @@
 //! `takedown demo`: the quick start, on a fresh temporary store.
 
-use crate::intel_store::{ensure_builtin, StoreLookup};
 use crate::outln;
 use crate::output::{print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use clap::Args;
+use takedown_app::intel::{ensure_builtin, StoreLookup};
 use takedown_intel::knowledge;
 use takedown_model::{Campaign, Tlp};
 

@@ -1,23 +1,21 @@
 //! `takedown intel import | export | show | why`
 
-use crate::intel_store::{ensure_builtin, StoreLookup};
 use crate::outln;
 use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use anyhow::{bail, Context as _};
 use clap::{Subcommand, ValueEnum};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use takedown_app::intel::{self, ensure_builtin, ImportRequest, Imported, StoreLookup};
+use takedown_app::AppError;
 use takedown_intel::export::{write_bundle, ExportItem};
 use takedown_intel::knowledge::{self, Chain, Link, Profile};
-use takedown_intel::read::{self, FileDone, Streamed};
+use takedown_intel::read::{self, FileDone};
 use takedown_intel::scope;
-use takedown_intel::IntelError;
 use takedown_model::Tlp;
-use takedown_store::{ImportHeader, NewObject};
 
 #[derive(Debug, Subcommand)]
 pub enum IntelCommand {
@@ -74,7 +72,7 @@ pub fn run(ctx: &Context, cmd: IntelCommand) -> anyhow::Result<Exit> {
     match cmd {
         IntelCommand::Import { tlp, org, max_intel_size, files } => {
             let limits = max_intel_size.map_or_else(read::Limits::default, read::Limits::all);
-            import(ctx, tlp, org, &limits, &files)
+            import(ctx, &ImportRequest { inputs: files, tlp, org, limits })
         }
         IntelCommand::Export { format: ExportFormat::Stix21, output, campaign } => {
             export(ctx, output.as_deref(), campaign.as_deref())
@@ -102,13 +100,6 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// What the reading thread hands the writing one.
-enum Piece {
-    Rows(Vec<NewObject>),
-    Done(FileDone),
-    Rejected(IntelError),
-}
-
 impl From<FileDone> for FileReport {
     fn from(f: FileDone) -> FileReport {
         FileReport {
@@ -122,104 +113,22 @@ impl From<FileDone> for FileReport {
     }
 }
 
-fn import(
-    ctx: &Context,
-    tlp: Option<Tlp>,
-    org: Option<String>,
-    limits: &read::Limits,
-    inputs: &[PathBuf],
-) -> anyhow::Result<Exit> {
-    let (files, passed_over) = read::expand(inputs)?;
-    if files.is_empty() {
-        bail!("no intel files in {}: expected .json, .json.gz, .yar or signature-base IOC .txt files", list(inputs));
-    }
-    let started = std::time::Instant::now();
+fn import(ctx: &Context, request: &ImportRequest) -> anyhow::Result<Exit> {
     let mut store = ctx.open_store()?;
-    // An owner the server does not know would make the objects visible to no one.
-    if let Some(name) = &org {
-        if store.org(name)?.is_none() {
-            bail!("no organisation named {name:?}: add it first with `takedown org add {name}`");
-        }
-    }
-    let header =
-        ImportHeader { actor: ctx.user.clone(), org, files: files.iter().map(|p| p.display().to_string()).collect() };
-    // Reading and storing overlap: one thread reads, parses and checks (on every
-    // core), this one writes. The store keeps all of it in one transaction, so a file
-    // rejected half-way leaves the store as it was.
-    let mut reports = Vec::new();
-    let mut errors = Vec::new();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(4);
-    let stored = std::thread::scope(|s| {
-        s.spawn(|| {
-            let tx = tx;
-            read::stream_files(&files, limits, &mut |streamed| {
-                let piece = match streamed {
-                    // Rows are made here, on the reading side, to keep the writer
-                    // writing.
-                    Streamed::Objects(objects) => Piece::Rows(
-                        objects
-                            .into_par_iter()
-                            .map(|o| {
-                                let mut new = NewObject::from(&o);
-                                new.tlp = o.tlp_with(tlp);
-                                new
-                            })
-                            .collect(),
-                    ),
-                    Streamed::Done(done) => Piece::Done(done),
-                    Streamed::Rejected(e) => Piece::Rejected(e),
-                };
-                // The writer drains the channel to the end, so a send never fails
-                // while it matters.
-                let _ = tx.send(piece);
-            });
-        });
-        let rows = rx
-            .iter()
-            .filter_map(|piece| match piece {
-                Piece::Rows(rows) => Some(Ok(rows)),
-                Piece::Done(done) => {
-                    reports.push(FileReport::from(done));
-                    None
+    let imported = match intel::import(&mut store, request, &ctx.user) {
+        Ok(imported) => imported,
+        Err(e) => {
+            if let AppError::ImportRejected { rejected, .. } = &e {
+                let style = Style::stderr();
+                for e in rejected {
+                    eprintln!("{} {e}", style.error("rejected:"));
                 }
-                Piece::Rejected(e) => {
-                    errors.push(e);
-                    Some(Err(()))
-                }
-            })
-            .flat_map(|chunk| match chunk {
-                Ok(rows) => rows.into_iter().map(Ok).collect::<Vec<_>>(),
-                Err(()) => vec![Err(())],
-            });
-        let result = store.import_stream(&header, rows);
-        // After an abandoned import, read on so that every rejected file is reported
-        // (and the reader is never left blocked).
-        for piece in rx.iter() {
-            match piece {
-                Piece::Rejected(e) => errors.push(e),
-                Piece::Done(done) => reports.push(FileReport::from(done)),
-                Piece::Rows(_) => {}
             }
+            return Err(e.into());
         }
-        result
-    });
-    tracing::info!(elapsed = ?started.elapsed(), files = files.len(), "read, checked and stored");
-    if !errors.is_empty() {
-        let style = Style::stderr();
-        for e in &errors {
-            eprintln!("{} {e}", style.error("rejected:"));
-        }
-        bail!(
-            "{} of {} file(s) rejected; nothing was imported (fix or leave out the files above and run the import again)",
-            errors.len(),
-            files.len()
-        );
-    }
-    let summary = match stored? {
-        Ok(summary) => summary,
-        Err(()) => bail!("the import was abandoned; nothing was imported"),
     };
-    ensure_builtin(&mut store)?;
+    let Imported { files, passed_over, summary } = imported;
+    let reports: Vec<FileReport> = files.into_iter().map(FileReport::from).collect();
     match ctx.format {
         OutputFormat::Text => {
             let style = Style::stdout();
@@ -262,10 +171,6 @@ fn import(
         )?,
     }
     Ok(Exit::Clean)
-}
-
-fn list(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn export(ctx: &Context, output: Option<&Path>, campaign: Option<&str>) -> anyhow::Result<Exit> {

@@ -3,13 +3,13 @@
 //! exploited, carries DoublePulsar, answers the MS17-010 check as vulnerable or
 //! patched, or is clean — with the packets and fields that show it.
 
-use crate::intel_store::ensure_builtin;
 use crate::outln;
 use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use clap::Args;
 use std::path::PathBuf;
 use takedown_app::capture;
+use takedown_app::intel::ensure_builtin;
 use takedown_net::{HostVerdict, Report};
 
 #[derive(Debug, Args)]

@@ -6,8 +6,8 @@ use crate::output::{escaped, print_json, Exit, OutputFormat, Style};
 use crate::Context;
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
-use takedown_store::Store;
-use takedown_sweep::vault::{Item, Step, Vault};
+use takedown_app::vault::audited;
+use takedown_sweep::vault::Vault;
 
 #[derive(Debug, Subcommand)]
 pub enum QuarantineCommand {
@@ -41,13 +41,6 @@ pub fn vault_dir(ctx: &Context, given: Option<&Path>) -> PathBuf {
     given.map(Path::to_path_buf).unwrap_or_else(|| data_dir(ctx).join("takedown-vault"))
 }
 
-/// Records one vault step in the audit trail.
-pub fn audit_step(store: &Store, user: &str, step: Step, item: &Item) -> anyhow::Result<()> {
-    let detail = serde_json::json!({ "id": item.id, "sha256": item.sha256, "size": item.size }).to_string();
-    store.append_audit(user, step.verb(), &item.original_path.display().to_string(), &detail)?;
-    Ok(())
-}
-
 pub fn run(ctx: &Context, cmd: QuarantineCommand) -> anyhow::Result<Exit> {
     let store = ctx.open_store()?;
     let (vault, id, purge) = match &cmd {
@@ -59,16 +52,11 @@ pub fn run(ctx: &Context, cmd: QuarantineCommand) -> anyhow::Result<Exit> {
     let Some(id) = id else {
         return list(ctx, &vault);
     };
-    let mut audit_error = None;
-    let mut on_step = |step: Step, item: &Item| {
-        if let Err(e) = audit_step(&store, &ctx.user, step, item) {
-            audit_error.get_or_insert(e);
-        }
-    };
-    let item = if purge { vault.purge(id, &mut on_step)? } else { vault.restore(id, &mut on_step)? };
-    if let Some(e) = audit_error {
-        return Err(e.context("recording the step in the audit trail"));
-    }
+    let item = audited(
+        &store,
+        &ctx.user,
+        |on_step| if purge { vault.purge(id, on_step) } else { vault.restore(id, on_step) },
+    )??;
     match ctx.format {
         OutputFormat::Text => {
             let verb = if purge { "purged" } else { "restored" };
