@@ -140,6 +140,39 @@ pub fn exposure_findings(campaign: &str, list: &[Exposed]) -> Vec<Finding> {
         .collect()
 }
 
+/// The known fakes a ranking started from (partner intel), as findings.
+pub fn seed_findings(campaign: &str, seeds: &[String]) -> Vec<Finding> {
+    seeds
+        .iter()
+        .map(|id| Finding {
+            id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.seed|{id}")),
+            campaign: Some(campaign.to_string()),
+            subject: Subject::Account { platform: None, id: id.clone() },
+            indicator: None,
+            detector: "accounts.seed".into(),
+            summary: format!("{id} is a known fake profile (partner intel)"),
+            evidence: Vec::new(),
+            observed_at: chrono::Utc::now(),
+            tlp: None,
+        })
+        .collect()
+}
+
+/// A ranked account an analyst looked at and judged fake: `how` says how it came
+/// to be judged ("ranked fake and confirmed by an analyst"). Judged accounts are
+/// what the plan proposes to disable.
+pub fn judged_finding(campaign: &str, ranked: &Finding, how: &str) -> Finding {
+    let key = takedown_store::subject_key(&ranked.subject);
+    Finding {
+        id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.judged|{key}")),
+        detector: "accounts.judged".into(),
+        summary: format!("{} {how}", key.trim_start_matches("account:")),
+        evidence: Vec::new(),
+        observed_at: chrono::Utc::now(),
+        ..ranked.clone()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

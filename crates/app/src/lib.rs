@@ -6,6 +6,7 @@
 //!   roles as findings under a campaign;
 //! - [`accounts`]: rank a social graph from known fakes and file the ranking; list the
 //!   people the fakes reached and file them;
+//! - [`actions`]: plan the actions a campaign's findings call for, and file them;
 //! - [`sweep`]: sweep files with the store's indicators, tie hits to groups, file the
 //!   findings and quarantine what was found;
 //! - [`vault`]: the quarantine vault with every step in the audit trail, for the
@@ -21,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod actions;
 pub mod capture;
 mod error;
 pub mod intel;

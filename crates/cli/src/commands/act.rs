@@ -232,16 +232,19 @@ pub fn run(ctx: &Context, cmd: ActCommand) -> anyhow::Result<Exit> {
     match cmd {
         ActCommand::Plan { campaign } => {
             let store = ctx.open_store()?;
-            let findings = store.findings(&campaign)?;
-            let actions = takedown_act::plan::plan(&campaign, &findings, &ctx.user);
-            let added = store.propose_actions(&campaign, &actions, &ctx.user)?;
+            let planned = takedown_app::actions::plan(&store, &campaign, &ctx.user)?;
             if ctx.format != OutputFormat::Text {
                 print_json(
                     ctx.format,
-                    &serde_json::json!({ "campaign": campaign, "planned": actions.len(), "new": added }),
+                    &serde_json::json!({ "campaign": campaign, "planned": planned.actions.len(), "new": planned.new }),
                 )?;
             } else {
-                outln!("{} action(s) for {} finding(s), {} new:", actions.len(), findings.len(), added.len());
+                outln!(
+                    "{} action(s) for {} finding(s), {} new:",
+                    planned.actions.len(),
+                    planned.findings,
+                    planned.new.len()
+                );
                 print_actions(&store, &campaign)?;
             }
             Ok(Exit::Clean)

@@ -7,7 +7,7 @@ use crate::{outln, Context};
 use std::path::Path;
 use takedown_accounts::eval::Rng;
 use takedown_accounts::{evidence, exposure, Graph, Method, Seeds};
-use takedown_model::{Finding, Subject};
+use takedown_model::Subject;
 
 /// Real people in friend circles, fakes in one tight group.
 const CIRCLES: usize = 8;
@@ -123,10 +123,15 @@ pub fn step(ctx: &Context, db: &Path, campaign: &str) -> anyhow::Result<()> {
     let reached = list.iter().filter(|e| targets.binary_search(&e.id).is_ok()).count();
     outln!("{reached} of the {} real people the group befriended are on the list.", targets.len());
     let store = takedown_store::Store::open(db)?;
-    let mut findings = seed_findings(campaign, &fake_seeds);
+    let mut findings = takedown_app::accounts::seed_findings(campaign, &fake_seeds);
     let ranked = takedown_app::accounts::rank_findings(campaign, Method::Triad, &top);
     // The analyst confirms the accounts above the cut: those are the ones to disable.
-    findings.extend(ranked.iter().take(judged).map(|f| judged_finding(campaign, f)));
+    findings.extend(
+        ranked
+            .iter()
+            .take(judged)
+            .map(|f| takedown_app::accounts::judged_finding(campaign, f, "ranked fake and confirmed by an analyst")),
+    );
     findings.extend(ranked);
     let mut people = takedown_app::accounts::exposure_findings(campaign, &list);
     for f in &mut people {
@@ -139,34 +144,4 @@ pub fn step(ctx: &Context, db: &Path, campaign: &str) -> anyhow::Result<()> {
     let n = store.record_findings(campaign, &findings, &ctx.user)?;
     outln!("{n} findings filed under the campaign {campaign}: known fakes, ranked accounts, people reached.");
     Ok(())
-}
-
-/// The known fakes the ranking started from, filed as such.
-fn seed_findings(campaign: &str, seeds: &[String]) -> Vec<Finding> {
-    seeds
-        .iter()
-        .map(|id| Finding {
-            id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.seed|{id}")),
-            campaign: Some(campaign.to_string()),
-            subject: Subject::Account { platform: None, id: id.clone() },
-            indicator: None,
-            detector: "accounts.seed".into(),
-            summary: format!("{id} is a known fake profile (partner intel)"),
-            evidence: Vec::new(),
-            observed_at: chrono::Utc::now(),
-            tlp: None,
-        })
-        .collect()
-}
-
-/// A ranked account an analyst looked at and judged fake.
-fn judged_finding(campaign: &str, ranked: &Finding) -> Finding {
-    let key = takedown_store::subject_key(&ranked.subject);
-    Finding {
-        id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.judged|{key}")),
-        detector: "accounts.judged".into(),
-        summary: format!("{} ranked fake and confirmed by an analyst", key.trim_start_matches("account:")),
-        evidence: Vec::new(),
-        ..ranked.clone()
-    }
 }

@@ -14,24 +14,6 @@ use takedown_store::Role;
 
 const ORG: &str = "example-org";
 
-/// The analyst confirms one more ranked account after the tour's run: its disable
-/// action waits for someone other than alice.
-fn late_finding(campaign: &str, ranked: &Finding) -> Finding {
-    let key = takedown_store::subject_key(&ranked.subject);
-    Finding {
-        id: takedown_intel::ids::stable_id("sighting", &format!("{campaign}|accounts.judged.late|{key}")),
-        detector: "accounts.judged".into(),
-        summary: format!(
-            "{} ranked just below the cut, then confirmed fake by an analyst",
-            key.trim_start_matches("account:")
-        ),
-        evidence: Vec::new(),
-        observed_at: chrono::Utc::now(),
-        tlp: Some(Tlp::Amber),
-        ..ranked.clone()
-    }
-}
-
 pub fn step(ctx: &Context, db: &Path, dir: &Path, listen: SocketAddr, campaign: &str) -> anyhow::Result<()> {
     let style = Style::stdout();
     let store = takedown_store::Store::open(db)?;
@@ -50,7 +32,17 @@ pub fn step(ctx: &Context, db: &Path, dir: &Path, listen: SocketAddr, campaign: 
         .iter()
         .find(|f| f.detector.starts_with("accounts.rank.") && !judged.contains(&&f.subject))
         .context("the tour ranked no account below the cut")?;
-    store.record_findings(campaign, &[late_finding(campaign, next)], "alice")?;
+    // The analyst confirms one more ranked account after the tour's run: its
+    // disable action waits for someone other than alice.
+    let late = Finding {
+        tlp: Some(Tlp::Amber),
+        ..takedown_app::accounts::judged_finding(
+            campaign,
+            next,
+            "ranked just below the cut, then confirmed fake by an analyst",
+        )
+    };
+    store.record_findings(campaign, &[late], "alice")?;
     drop(store);
     outln!("{}", style.bold("Share and show: the dashboard on the demo's store"));
     outln!("{}", style.bold(&format!("$ takedown --user alice plan --campaign {campaign}   # one more fake profile")));
