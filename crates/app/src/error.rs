@@ -35,6 +35,11 @@ pub enum AppError {
     #[error(transparent)]
     Store(#[from] takedown_store::StoreError),
     #[error(transparent)]
+    Act(#[from] takedown_act::ActError),
+    /// The SMTP connector could not be set up (its TLS settings or extra CA).
+    #[error(transparent)]
+    SmtpSetup(takedown_act::ActError),
+    #[error(transparent)]
     Intel(#[from] takedown_intel::IntelError),
     #[error(transparent)]
     Lookup(#[from] takedown_intel::knowledge::LookupError),

@@ -7,6 +7,7 @@
 //! - [`accounts`]: rank a social graph from known fakes and file the ranking; list the
 //!   people the fakes reached and file them;
 //! - [`actions`]: plan the actions a campaign's findings call for, and file them;
+//! - [`connectors`]: the connectors actions run through, from one description;
 //! - [`sweep`]: sweep files with the store's indicators, tie hits to groups, file the
 //!   findings and quarantine what was found;
 //! - [`vault`]: the quarantine vault with every step in the audit trail, for the
@@ -24,6 +25,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod capture;
+pub mod connectors;
 mod error;
 pub mod intel;
 pub mod sweep;

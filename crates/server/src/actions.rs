@@ -18,11 +18,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use takedown_act::directory::{AccountDirectory, DryRunDirectory};
-use takedown_act::notice::{named_accounts, FileOutbox, Mailer, NoticeContext};
 use takedown_act::plan::Policy;
 use takedown_act::run::{Connectors, Outcome};
-use takedown_act::{ActError, Retry};
+use takedown_act::ActError;
+use takedown_app::connectors::{Accounts, ConnectorConfig, Notices};
 use takedown_model::{Action, ActionKind};
 use takedown_store::{kind_str, Principal, Role, Store, StoredAction};
 
@@ -114,32 +113,24 @@ fn not_here(kind: ActionKind, config: &ActConfig) -> Option<String> {
     }
 }
 
-/// Runs `f` with the connectors this server may use.
+/// Runs `f` with the connectors this server may use: the outbox for notices and
+/// dry-run account changes, nothing else, one attempt each (a request waits for it).
 fn with_connectors<T>(
     store: &Store,
     campaign: &str,
     config: &ActConfig,
     f: impl FnOnce(&Connectors<'_>) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let directory = config.outbox.as_ref().map(|d| DryRunDirectory::new(d.join("accounts-dry-run.jsonl")));
-    let mailer = config.outbox.as_ref().map(|d| FileOutbox { dir: d.clone() });
-    if let Some(dir) = &config.outbox {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ApiError::Internal(format!("cannot create the outbox {}: {e}", dir.display())))?;
-    }
-    let notice = NoticeContext {
-        organisation: config.organisation.clone(),
-        from: config.from.clone(),
-        accounts: named_accounts(store, campaign)?,
-    };
-    let connectors = Connectors {
-        directory: directory.as_ref().map(|d| d as &dyn AccountDirectory),
-        mailer: mailer.as_ref().map(|m| m as &dyn Mailer),
+    let connectors = ConnectorConfig {
+        accounts: config.outbox.clone().map(Accounts::DryRun),
+        notices: config.outbox.clone().map(Notices::Outbox),
         vault: None,
-        notice,
-        retry: Retry { attempts: 1, ..Retry::default() },
+        from: config.from.clone(),
+        organisation: config.organisation.clone(),
+        attempts: 1,
     };
-    f(&connectors)
+    let built = takedown_app::connectors::build(&connectors, store, Some(campaign), "")?;
+    f(&built.connectors())
 }
 
 /// What a route does with an action it may act on: carry it out, or undo it.

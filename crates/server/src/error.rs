@@ -88,6 +88,18 @@ impl From<takedown_act::ActError> for ApiError {
     }
 }
 
+impl From<takedown_app::AppError> for ApiError {
+    fn from(e: takedown_app::AppError) -> ApiError {
+        use takedown_app::AppError as A;
+        match e {
+            A::Act(e) => ApiError::from(e),
+            A::Store(e) => ApiError::from(e),
+            // Setting up this server's own connectors (its outbox): not the client's doing.
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {

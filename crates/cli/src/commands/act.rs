@@ -9,13 +9,11 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use takedown_act::block::{Blocked, Blocklist};
-use takedown_act::directory::{AccountDirectory, DryRunDirectory, Webhook};
-use takedown_act::notice::{named_accounts, FileOutbox, Mailer, NoticeContext, Smtp, SmtpTls};
+use takedown_act::notice::SmtpTls;
 use takedown_act::plan::Policy;
-use takedown_act::run::{Connectors, Outcome};
-use takedown_act::scim::Scim;
-use takedown_act::{QuarantineVault, Retry};
-use takedown_app::vault::AuditedVault;
+use takedown_act::run::Outcome;
+use takedown_app::connectors::{self, Accounts, Built, ConnectorConfig, Notices};
+use takedown_app::AppError;
 use takedown_model::{ActionKind, ActionState, Subject};
 use takedown_store::{kind_str, subject_key, Store};
 
@@ -167,65 +165,48 @@ pub struct BlockArgs {
     pub sinkhole: Option<std::net::Ipv4Addr>,
 }
 
-/// The connectors the arguments name, kept alive for the run.
-pub struct Built {
-    directory: Option<Box<dyn AccountDirectory>>,
-    mailer: Option<Box<dyn Mailer>>,
-    vault: Option<AuditedVault>,
-    notice: NoticeContext,
-    retry: Retry,
-}
-
-impl Built {
-    pub fn connectors(&self) -> Connectors<'_> {
-        Connectors {
-            directory: self.directory.as_deref(),
-            mailer: self.mailer.as_deref(),
-            vault: self.vault.as_ref().map(|v| v as &dyn QuarantineVault),
-            notice: self.notice.clone(),
-            retry: self.retry,
-        }
-    }
-}
-
-pub fn build(ctx: &Context, a: &ConnectorArgs) -> anyhow::Result<Built> {
-    let retry = Retry { attempts: a.attempts.max(1), ..Retry::default() };
+/// The connectors the flags describe, for a run on `campaign` (none for an undo).
+pub fn build(ctx: &Context, store: &Store, a: &ConnectorArgs, campaign: Option<&str>) -> anyhow::Result<Built> {
     let data = super::quarantine::data_dir(ctx);
-    let directory: Option<Box<dyn AccountDirectory>> = if let Some(url) = &a.scim {
-        Some(Box::new(Scim::new(url, a.scim_token.clone(), retry)))
+    let accounts = if let Some(url) = &a.scim {
+        Some(Accounts::Scim { url: url.clone(), token: a.scim_token.clone() })
     } else if let Some(url) = &a.webhook {
         let secret =
             a.webhook_secret.as_deref().context("--webhook needs --webhook-secret (or TAKEDOWN_WEBHOOK_SECRET)")?;
-        Some(Box::new(Webhook::new(url, secret.as_bytes(), retry)))
+        Some(Accounts::Webhook { url: url.clone(), secret: secret.as_bytes().to_vec() })
     } else if a.dry_run_accounts {
-        let dir = a.outbox.clone().unwrap_or(data.clone());
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Some(Box::new(DryRunDirectory::new(dir.join("accounts-dry-run.jsonl"))))
+        Some(Accounts::DryRun(a.outbox.clone().unwrap_or(data)))
     } else {
         None
     };
-    let mailer: Option<Box<dyn Mailer>> = if let Some(hp) = &a.smtp {
+    let notices = if let Some(hp) = &a.smtp {
         let (host, port) = hp
             .rsplit_once(':')
-            .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+            .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
             .with_context(|| format!("--smtp {hp:?}: expected HOST:PORT, for example 127.0.0.1:25"))?;
-        let smtp = match &a.smtp_ca {
-            Some(p) => {
-                let pem = std::fs::read(p).with_context(|| format!("--smtp-ca {}: cannot read it", p.display()))?;
-                Smtp::new(host, port, a.smtp_tls.into(), Some(&pem))
-                    .with_context(|| format!("--smtp-ca {}", p.display()))?
-            }
-            None => Smtp::new(host, port, a.smtp_tls.into(), None)?,
+        let ca = match &a.smtp_ca {
+            Some(p) => Some(std::fs::read(p).with_context(|| format!("--smtp-ca {}: cannot read it", p.display()))?),
+            None => None,
         };
-        Some(Box::new(smtp))
+        Some(Notices::Smtp { host, port, tls: a.smtp_tls.into(), ca })
     } else {
-        a.outbox.as_ref().map(|d| Box::new(FileOutbox { dir: d.clone() }) as Box<dyn Mailer>)
+        a.outbox.clone().map(Notices::Outbox)
     };
-    // The vault's default is the sweep's (beside the database), as documented.
-    let dir = super::quarantine::vault_dir(ctx, a.vault.as_deref());
-    let vault = Some(AuditedVault::new(dir, ctx.open_store()?, ctx.user.clone()));
-    let notice = NoticeContext { organisation: a.organisation.clone(), from: a.from.clone(), accounts: Vec::new() };
-    Ok(Built { directory, mailer, vault, notice, retry })
+    let config = ConnectorConfig {
+        accounts,
+        notices,
+        // The vault's default is the sweep's (beside the database), as documented.
+        vault: Some(super::quarantine::vault_dir(ctx, a.vault.as_deref())),
+        from: a.from.clone(),
+        organisation: a.organisation.clone(),
+        attempts: a.attempts,
+    };
+    match (connectors::build(&config, store, campaign, &ctx.user), &a.smtp_ca) {
+        (Err(e @ AppError::SmtpSetup(_)), Some(ca)) => {
+            Err(anyhow::Error::from(e).context(format!("--smtp-ca {}", ca.display())))
+        }
+        (built, _) => Ok(built?),
+    }
 }
 
 pub fn run(ctx: &Context, cmd: ActCommand) -> anyhow::Result<Exit> {
@@ -264,8 +245,7 @@ pub fn run(ctx: &Context, cmd: ActCommand) -> anyhow::Result<Exit> {
         }
         ActCommand::Run(args) => {
             let store = ctx.open_store()?;
-            let mut built = build(ctx, &args.connectors)?;
-            built.notice.accounts = named_accounts(&store, &args.campaign)?;
+            let built = build(ctx, &store, &args.connectors, Some(&args.campaign))?;
             let out = takedown_act::run::run_approved(&store, &args.campaign, &ctx.user, &built.connectors())?;
             print_outcomes(ctx, &out)?;
             let failed = out.iter().any(|o| o.state == ActionState::Failed);
@@ -273,7 +253,7 @@ pub fn run(ctx: &Context, cmd: ActCommand) -> anyhow::Result<Exit> {
         }
         ActCommand::Undo { id, connectors } => {
             let store = ctx.open_store()?;
-            let built = build(ctx, &connectors)?;
+            let built = build(ctx, &store, &connectors, None)?;
             let o = takedown_act::run::undo(&store, &id, &ctx.user, &built.connectors())?;
             print_outcomes(ctx, &[o])?;
             Ok(Exit::Clean)
