@@ -48,13 +48,21 @@ small = dict(bundle, objects=bundle["objects"][:5])
 with open(f"{sys.argv[2]}/intel-file/bundle.json", "w") as f:
     json.dump(small, f)
 PY
-# fuzz_for builds each target in a directory of its own; the five share one
-# (yara-x, under coverage flags, is the long part and is built once).
+# fuzz_for builds each target in a directory of its own; the five share one. They
+# are built without yara-x (the intel crate's `yara` feature off: see
+# fuzz/fuzz_targets/yara_source.rs), and run two at a time, one a core.
 mkdir -p "$WORK/fuzz-intel-target"
 for bin in yara_source ioc_file stix_object stix_pattern intel_file; do
     ln -sfn "$WORK/fuzz-intel-target" "$WORK/fuzz-$bin-target"
 done
-for target in yara_source:yara ioc_file:ioc stix_object:stix-object stix_pattern:stix-pattern intel_file:intel-file; do
-    step "intel: the ${target%%:*} fuzz target runs 45 s under libFuzzer without a crash"
-    fuzz_for 45 "$ROOT/fuzz" "${target%%:*}" "$INTEL_FUZZ/${target#*:}"
+for pair in "yara_source:yara ioc_file:ioc" "stix_object:stix-object stix_pattern:stix-pattern" "intel_file:intel-file"; do
+    names=
+    for target in $pair; do names+="${target%%:*} "; done
+    step "intel: fuzz targets ${names}run 45 s each under libFuzzer without a crash"
+    pids=()
+    for target in $pair; do
+        fuzz_for 45 "$ROOT/fuzz" "${target%%:*}" "$INTEL_FUZZ/${target#*:}" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
 done

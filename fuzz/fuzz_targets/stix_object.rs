@@ -1,7 +1,8 @@
 //! Feeds arbitrary JSON to the TAXII write path's checks (`validate`, which every
 //! way in shares through `IntelObject::from_value`), then applies granular TLP
 //! markings to what passes, as a member read does. Neither may panic, whatever the
-//! object.
+//! object. (Built without yara-x: a YARA indicator's rules are measured for nesting,
+//! not compiled.)
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

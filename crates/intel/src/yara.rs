@@ -11,8 +11,11 @@
 
 pub mod nesting;
 
-use crate::error::{clip, IntelError};
+#[cfg(feature = "yara")]
+use crate::error::clip;
+use crate::error::IntelError;
 use std::path::Path;
+#[cfg(feature = "yara")]
 use yara_x::{Compiler, SourceCode};
 
 /// The variables Loki-style rules read; a scanner sets them for each file it scans.
@@ -20,6 +23,7 @@ pub const LOKI_EXTERNALS: [&str; 5] = ["filename", "filepath", "extension", "fil
 
 /// A compiler set up as takedown compiles every rule file: Loki externals declared,
 /// classic YARA regular expressions accepted.
+#[cfg(feature = "yara")]
 pub fn compiler<'a>() -> Compiler<'a> {
     let mut compiler = Compiler::new();
     compiler.relaxed_re_syntax(true);
@@ -47,6 +51,7 @@ pub fn check_nesting(path: &Path, source: &str) -> Result<(), IntelError> {
 
 /// Compiles one rule file on its own, in its own namespace, and lists its rules.
 /// `path` names the file in error messages.
+#[cfg(feature = "yara")]
 pub fn check(path: &Path, source: &str) -> Result<Vec<String>, IntelError> {
     let mut compiler = compiler();
     compiler.new_namespace(&namespace_for(path));
@@ -57,8 +62,16 @@ pub fn check(path: &Path, source: &str) -> Result<Vec<String>, IntelError> {
     Ok(names)
 }
 
+/// Without the `yara` feature: the nesting measure only, and no rule names.
+#[cfg(not(feature = "yara"))]
+pub fn check(path: &Path, source: &str) -> Result<Vec<String>, IntelError> {
+    check_nesting(path, source)?;
+    Ok(Vec::new())
+}
+
 /// Adds one file's source to `compiler`, turning a compile error into one that names
 /// the file, line and column and keeps yara-x's own message.
+#[cfg(feature = "yara")]
 pub fn add(compiler: &mut Compiler<'_>, path: &Path, source: &str) -> Result<(), IntelError> {
     check_nesting(path, source)?;
     let origin = path.display().to_string();
@@ -84,7 +97,7 @@ pub fn namespace_for(path: &Path) -> String {
     path.file_stem().and_then(|s| s.to_str()).unwrap_or("rules").to_string()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "yara"))]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
@@ -112,5 +125,32 @@ mod tests {
         c.new_namespace("two");
         add(&mut c, Path::new("two.yar"), "rule dup { condition: true }").unwrap();
         assert_eq!(c.build().iter().count(), 2);
+    }
+
+    /// For each construct the measure counts, the deepest source it lets through
+    /// goes to yara-x, on a test thread's stack: compiled or refused, never a crash.
+    #[test]
+    fn the_deepest_sources_the_measure_lets_through_do_not_overflow_yara_x() {
+        let shapes: [fn(usize) -> String; 4] = [
+            |d| format!("rule p {{ condition: {}true{} }}", "(".repeat(d), ")".repeat(d)),
+            |d| format!("rule n {{ condition: {}true }}", "not ".repeat(d)),
+            |d| format!("rule c {{ condition: {}0{} == 0 }}", "uint8(".repeat(d), ")".repeat(d)),
+            |d| {
+                format!(
+                    "rule h {{ strings: $a = {{ 4D {} 5A {} }} condition: $a }}",
+                    "( 4D | ".repeat(d),
+                    ")".repeat(d)
+                )
+            },
+        ];
+        for shape in shapes {
+            let deepest =
+                (1..=MAX_NESTING + 1).rev().find(|d| check_nesting(Path::new("deep.yar"), &shape(*d)).is_ok()).unwrap();
+            let source = shape(deepest);
+            match check(Path::new("deep.yar"), &source) {
+                Ok(_) | Err(IntelError::Yara { .. }) => {}
+                Err(e) => panic!("{source}: {e}"),
+            }
+        }
     }
 }
