@@ -2,7 +2,7 @@
 //! findings (attacker → victim) and the cluster of suspicious accounts around the
 //! known fakes (the seeds) the ranking started from.
 
-use crate::dashboard::esc;
+use super::layout::esc;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use takedown_model::{Evidence, Finding, Subject};
