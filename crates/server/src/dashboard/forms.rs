@@ -1,7 +1,7 @@
 //! The dashboard's forms: log in, log out, approve an action, abandon one a run
 //! left running. Each checks its CSRF token before it does anything.
 
-use super::layout::{page, seg, slow_down};
+use super::layout::{page, path_segment, slow_down};
 use super::session::{cookie, random_hex, secure, sessions, set_flash, FormSession, LoggedIn, LoginAttempt, Session};
 use super::session::{LOGIN_CSRF, SESSION};
 use crate::body::FormBody;
@@ -11,21 +11,21 @@ use crate::{actions, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
 use std::time::Instant;
 use takedown_store::{kind_str, subject_key};
 
 pub(super) async fn login_form(State(state): State<AppState>) -> Response {
     let csrf = random_hex();
-    let html = page(
-        "log in",
-        None,
-        &format!(
-            "<form method=post action=/ui/login><label>API token <input type=password name=token id=token \
-             autocomplete=off size=72></label><input type=hidden name=csrf value=\"{csrf}\"> \
-             <button id=login>Log in</button></form>"
-        ),
-    );
-    let mut response = html.into_response();
+    let form = html! {
+        form method="post" action="/ui/login" {
+            label { "API token " input type="password" name="token" id="token" autocomplete="off" size="72"; }
+            input type="hidden" name="csrf" value=(csrf);
+            " "
+            button id="login" { "Log in" }
+        }
+    };
+    let mut response = page("log in", None, form).into_response();
     let cookie = format!("{LOGIN_CSRF}={csrf}; HttpOnly; SameSite=Strict; Path=/ui/{}", secure(&state));
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -49,7 +49,7 @@ pub(super) async fn login(
     if cookie(&headers, LOGIN_CSRF) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
         return (
             StatusCode::FORBIDDEN,
-            page("log in", None, "<p>The form expired; <a href=/ui/login>log in again</a>.</p>"),
+            page("log in", None, html! { p { "The form expired; " a href="/ui/login" { "log in again" } "." } }),
         )
             .into_response();
     }
@@ -59,7 +59,7 @@ pub(super) async fn login(
         Ok(None) => {
             return (
                 StatusCode::UNAUTHORIZED,
-                page("log in", None, "<p>Unknown token. <a href=/ui/login>Try again</a>.</p>"),
+                page("log in", None, html! { p { "Unknown token. " a href="/ui/login" { "Try again" } "." } }),
             )
                 .into_response()
         }
@@ -105,10 +105,10 @@ pub(super) async fn logout(
 /// says what was therefore not done).
 fn csrf_refusal(s: &Session, csrf: &str, what: &str) -> Option<Response> {
     if csrf.is_empty() || csrf != s.csrf {
-        let text = format!(
-            "<p>The form did not carry this session's token; nothing was {what}. Reload the page and try again.</p>"
-        );
-        return Some((StatusCode::FORBIDDEN, page("refused", Some(s), &text)).into_response());
+        let text = html! {
+            p { "The form did not carry this session's token; nothing was " (what) ". Reload the page and try again." }
+        };
+        return Some((StatusCode::FORBIDDEN, page("refused", Some(s), text)).into_response());
     }
     None
 }
@@ -130,7 +130,7 @@ fn back_with(
         Err(e) => format!("{refused}: {e}"),
     };
     set_flash(state, headers, text);
-    Redirect::to(&format!("/ui/campaigns/{}", seg(name))).into_response()
+    Redirect::to(&format!("/ui/campaigns/{}", path_segment(name))).into_response()
 }
 
 pub(super) async fn approve(

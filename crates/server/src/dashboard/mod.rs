@@ -1,6 +1,7 @@
 //! The dashboard: server-rendered HTML, no script. Log in with an API token (a
 //! session cookie follows); forms carry a CSRF token. Every page reads through the
-//! same TLP rule as REST and TAXII.
+//! same TLP rule as REST and TAXII. Pages and pictures are maud templates: every
+//! value from the store is escaped as it is written.
 
 mod campaign;
 mod forms;
@@ -8,6 +9,7 @@ mod layout;
 mod pictures;
 mod session;
 
+pub(crate) use layout::STYLE;
 pub use session::Sessions;
 
 use crate::AppState;
