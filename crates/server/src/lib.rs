@@ -16,7 +16,6 @@ mod headers;
 mod limits;
 mod listener;
 mod openapi;
-mod pictures;
 mod rest;
 mod taxii;
 

@@ -265,7 +265,7 @@ async fn page(w: &World, cookie: &str) -> String {
 }
 
 fn form_csrf(html: &str) -> String {
-    let at = html.find("name=csrf value=\"").unwrap() + "name=csrf value=\"".len();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     html[at..].split('"').next().unwrap().to_string()
 }
 
@@ -274,10 +274,10 @@ async fn the_dashboard_abandons_an_action_left_running_with_a_reason() {
     let w = world_with_block_left_running();
     let block = w.ids["block"].clone();
     let ana = login(&w, "ana").await;
-    assert!(!page(&w, &ana).await.contains("class=abandon"), "an analyst has no form");
+    assert!(!page(&w, &ana).await.contains("class=\"abandon\""), "an analyst has no form");
     let bob = login(&w, "bob").await;
     let html = page(&w, &bob).await;
-    assert!(html.contains(&format!("class=abandon data-action=\"{block}\"")), "{html}");
+    assert!(html.contains(&format!("class=\"abandon\" data-action=\"{block}\"")), "{html}");
     let csrf = form_csrf(&html);
     let abandon = |body: String| {
         Request::post(format!("/ui/campaigns/zinc/actions/{block}/abandon"))
@@ -290,14 +290,14 @@ async fn the_dashboard_abandons_an_action_left_running_with_a_reason() {
     // No reason: nothing changes, and the page says why.
     assert_eq!(send(&w, abandon(format!("csrf={csrf}&reason=+"))).await.0, StatusCode::SEE_OTHER);
     let html = page(&w, &bob).await;
-    assert!(html.contains("id=flash>not abandoned: say why"), "{html}");
-    assert!(html.contains("class=abandon"), "still running: {html}");
+    assert!(html.contains("id=\"flash\">not abandoned: say why"), "{html}");
+    assert!(html.contains("class=\"abandon\""), "still running: {html}");
 
     let (status, _, _) = send(&w, abandon(format!("csrf={csrf}&reason=run+killed+at+14%3A02"))).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let html = page(&w, &bob).await;
-    assert!(html.contains("id=flash>abandoned: block"), "{html}");
-    assert!(!html.contains("class=abandon"), "{html}");
+    assert!(html.contains("id=\"flash\">abandoned: block"), "{html}");
+    assert!(!html.contains("class=\"abandon\""), "{html}");
     let failed: Vec<_> = audit(&w).await.into_iter().filter(|e| e.1 == "action.failed").collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, "bob");
@@ -310,16 +310,16 @@ async fn the_dashboard_approves_with_the_sessions_csrf_token_only() {
     // The proposer sees the two-person rule where the button would be.
     let alice = login(&w, "alice").await;
     let html = page(&w, &alice).await;
-    assert!(html.contains("id=action-queue") && html.contains("two-person rule"), "{html}");
+    assert!(html.contains("id=\"action-queue\"") && html.contains("two-person rule"), "{html}");
     assert!(!html.contains(&format!("data-action=\"{disable}\"")));
     // An analyst sees the queue without buttons.
     let ana = login(&w, "ana").await;
     let html = page(&w, &ana).await;
-    assert!(html.contains("may not approve") && !html.contains("class=approve"));
+    assert!(html.contains("may not approve") && !html.contains("class=\"approve\""));
 
     let bob = login(&w, "bob").await;
     let list = Request::get("/ui/").header(header::COOKIE, &bob).body(Body::empty()).unwrap();
-    assert!(send(&w, list).await.2.contains("<td>4 action(s)</tr>"), "the list counts what waits");
+    assert!(send(&w, list).await.2.contains("<td>4 action(s)</td></tr>"), "the list counts what waits");
     let html = page(&w, &bob).await;
     assert!(html.contains(&format!("data-action=\"{disable}\"")));
     let csrf = form_csrf(&html);
@@ -342,10 +342,10 @@ async fn the_dashboard_approves_with_the_sessions_csrf_token_only() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(headers[header::LOCATION].to_str().unwrap().starts_with("/ui/campaigns/zinc"));
     let html = page(&w, &bob).await;
-    assert!(html.contains("id=flash>approved: disable-account"), "{html}");
-    assert!(html.contains("<td>bob<td>action.approved"), "the audit trail shows it");
+    assert!(html.contains("id=\"flash\">approved: disable-account"), "{html}");
+    assert!(html.contains("<td>bob</td><td>action.approved"), "the audit trail shows it");
     // The message is shown once.
-    assert!(!page(&w, &bob).await.contains("id=flash"));
+    assert!(!page(&w, &bob).await.contains("id=\"flash\""));
 }
 
 #[tokio::test]
@@ -383,18 +383,18 @@ async fn the_campaign_page_draws_the_account_cluster_and_lists_notices_sent() {
     let w = world_with(Some(dir.path().join("outbox")), findings);
     let bob = login(&w, "bob").await;
     let html = page(&w, &bob).await;
-    assert!(html.contains("<svg id=accountgraph"), "the cluster is drawn");
+    assert!(html.contains("<svg id=\"accountgraph\""), "the cluster is drawn");
     for id in ["acct-7652", "seed-7560", "person-4039"] {
         assert!(html.contains(id), "{id} is in the picture");
     }
     assert!(html.contains("1 known fake(s), 1 ranked account(s), 1 person(s) reached"));
     // The notify action, before and after the server's outbox sent it.
-    assert!(html.contains("<td>p1<td>p1@example.org") && html.contains("not sent"));
+    assert!(html.contains("<td>p1</td><td>p1@example.org") && html.contains("not sent"));
     assert_eq!(post(&w, "bob", "notify", "approve").await.0, StatusCode::OK);
     assert_eq!(post(&w, "bob", "notify", "run").await.0, StatusCode::OK);
     let html = page(&w, &bob).await;
-    let row = html.split("<td>p1<td>p1@example.org").nth(1).unwrap().split("</tr>").next().unwrap();
-    assert!(row.contains("verified") && row.contains("<td>sent<td>1"), "{row}");
+    let row = html.split("<td>p1</td><td>p1@example.org").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(row.contains("verified") && row.contains("<td>sent</td><td>1"), "{row}");
     // The notice's own events are in the campaign's trail and timeline.
     assert!(html.contains("audit · notice.sent"), "timeline");
     assert!(audit(&w).await.iter().any(|e| e.1 == "notice.sent"), "REST audit");

@@ -1,10 +1,10 @@
 //! The dashboard's pictures, as SVG written on the server: the hosts of capture
 //! findings (attacker → victim) and the cluster of suspicious accounts around the
-//! known fakes (the seeds) the ranking started from.
+//! known fakes (the seeds) the ranking started from. Every SVG element is written with
+//! an end tag: inline in HTML, `<line>` without one would hold what follows it.
 
-use crate::dashboard::esc;
+use maud::{html, Markup};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use takedown_model::{Evidence, Finding, Subject};
 
 /// Attacker → victim edges from capture findings (`net.*`): the finding's host and
@@ -28,7 +28,7 @@ pub fn host_edges(findings: &[Finding]) -> BTreeSet<(String, String)> {
 }
 
 /// The hosts on a circle, edges as arrows, attackers in red.
-pub fn host_graph_svg(edges: &BTreeSet<(String, String)>) -> String {
+pub fn host_graph_svg(edges: &BTreeSet<(String, String)>) -> Markup {
     let nodes: BTreeSet<&String> = edges.iter().flat_map(|(a, b)| [a, b]).collect();
     let attackers: BTreeSet<&String> = edges.iter().map(|(a, _)| a).collect();
     let n = nodes.len().max(1) as f64;
@@ -41,27 +41,26 @@ pub fn host_graph_svg(edges: &BTreeSet<(String, String)>) -> String {
             (*ip, (w / 2.0 + r * a.cos(), h / 2.0 + r * a.sin()))
         })
         .collect();
-    let mut svg = format!(
-        "<svg id=hostgraph xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
-         <defs><marker id=arrow viewBox=\"0 0 10 10\" refX=\"18\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\">\
-         <path d=\"M0,0L10,5L0,10z\" fill=\"#555\"/></marker></defs>"
-    );
-    for (a, b) in edges {
-        let ((x1, y1), (x2, y2)) = (pos[a], pos[b]);
-        let _ = write!(svg, "<line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>");
+    html! {
+        svg id="hostgraph" xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) } {
+            defs {
+                marker id="arrow" viewBox="0 0 10 10" refX="18" refY="5" markerWidth="6" markerHeight="6"
+                    orient="auto" {
+                    path d="M0,0L10,5L0,10z" fill="#555" {}
+                }
+            }
+            @for (a, b) in edges {
+                @let ((x1, y1), (x2, y2)) = (pos[a], pos[b]);
+                line x1=(fixed(x1, 0)) y1=(fixed(y1, 0)) x2=(fixed(x2, 0)) y2=(fixed(y2, 0)) stroke="#555"
+                    marker-end="url(#arrow)" {}
+            }
+            @for (ip, (x, y)) in &pos {
+                circle cx=(fixed(*x, 0)) cy=(fixed(*y, 0)) r="9"
+                    fill=(if attackers.contains(ip) { "#c0392b" } else { "#2c7fb8" }) {}
+                text x=(fixed(x + 12.0, 0)) y=(fixed(y + 4.0, 0)) font-size="12" { (ip) }
+            }
+        }
     }
-    for (ip, (x, y)) in &pos {
-        let fill = if attackers.contains(ip) { "#c0392b" } else { "#2c7fb8" };
-        let _ = write!(
-            svg,
-            "<circle cx=\"{x:.0}\" cy=\"{y:.0}\" r=\"9\" fill=\"{fill}\"/><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"12\">{}</text>",
-            x + 12.0,
-            y + 4.0,
-            esc(ip)
-        );
-    }
-    svg.push_str("</svg>");
-    svg
 }
 
 /// A ranked account's rank, score and the seed its path leads to.
@@ -137,7 +136,7 @@ const MOST: usize = 36;
 
 /// Rings: seeds in the middle, ranked accounts around them (the nearer the seed
 /// they lead to, the nearer in angle), the people they reached outside.
-pub fn accounts_svg(c: &AccountCluster) -> String {
+pub fn accounts_svg(c: &AccountCluster) -> Markup {
     let seeds: Vec<&String> = c.seeds.iter().collect();
     // As tall as the outermost ring in use, plus room for labels and the legend.
     let outer = if !c.exposed.is_empty() {
@@ -185,79 +184,72 @@ pub fn accounts_svg(c: &AccountCluster) -> String {
         pos.insert(id.as_str(), (cx + 250.0 * a.cos(), cy + 250.0 * a.sin()));
     }
 
-    let mut svg = format!(
-        "<svg id=accountgraph xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
-         font-size=\"11\">"
-    );
-    let line = |svg: &mut String, a: &str, b: &str, style: &str| {
-        if let (Some((x1, y1)), Some((x2, y2))) = (pos.get(a), pos.get(b)) {
-            let _ = write!(svg, "<line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" {style}/>");
+    let line = |a: &str, b: &str, stroke: &str, opacity: &str, dash: Option<&str>| {
+        let (Some((x1, y1)), Some((x2, y2))) = (pos.get(a), pos.get(b)) else { return html! {} };
+        html! {
+            line x1=(fixed(*x1, 0)) y1=(fixed(*y1, 0)) x2=(fixed(*x2, 0)) y2=(fixed(*y2, 0)) stroke=(stroke)
+                stroke-opacity=(opacity) stroke-dasharray=[dash] {}
         }
     };
-    for (id, (_, _, seed)) in &ranked {
-        if let Some(s) = seed {
-            line(&mut svg, id, s, "stroke=\"#e67e22\" stroke-opacity=\".6\"");
+    let node = |id: &str, r: f64, fill: &str, title: String, label: bool| {
+        let Some(&(x, y)) = pos.get(id) else { return html! {} };
+        let anchor = if x < cx - 5.0 { "end" } else { "start" };
+        let dx = if anchor == "end" { -(r + 3.0) } else { r + 3.0 };
+        html! {
+            g {
+                title { (title) }
+                circle cx=(fixed(x, 0)) cy=(fixed(y, 0)) r=(fixed(r, 1)) fill=(fill) stroke="#fff" {}
+                @if label {
+                    text x=(fixed(x + dx, 0)) y=(fixed(y + 4.0, 0)) text-anchor=(anchor) { (id) }
+                }
+            }
         }
-    }
-    for (id, fakes) in &people {
-        for f in fakes.iter() {
-            line(&mut svg, id, f, "stroke=\"#2c7fb8\" stroke-opacity=\".5\" stroke-dasharray=\"4 3\"");
-        }
-    }
-    let node = |svg: &mut String, id: &str, r: f64, fill: &str, title: String, label: bool| {
-        let Some((x, y)) = pos.get(id) else { return };
-        let _ = write!(
-            svg,
-            "<g><title>{}</title><circle cx=\"{x:.0}\" cy=\"{y:.0}\" r=\"{r:.1}\" fill=\"{fill}\" stroke=\"#fff\"/>",
-            esc(&title)
-        );
-        if label {
-            let anchor = if *x < cx - 5.0 { "end" } else { "start" };
-            let dx = if anchor == "end" { -(r + 3.0) } else { r + 3.0 };
-            let _ = write!(
-                svg,
-                "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"{anchor}\">{}</text>",
-                x + dx,
-                y + 4.0,
-                esc(id)
-            );
-        }
-        svg.push_str("</g>");
     };
-    for (id, fakes) in &people {
-        node(&mut svg, id, 5.0, "#2c7fb8", format!("{id}: connected to {} fake account(s)", fakes.len()), false);
-    }
-    for (id, (rank, score, seed)) in &ranked {
-        let title = format!(
-            "{id}: ranked {rank}, score {score:.4}{}",
-            seed.as_deref().map(|s| format!(", path to known fake {s}")).unwrap_or_default()
-        );
-        // Every node has its details on hover.
-        node(&mut svg, id, 6.0, "#e67e22", title, labelled.contains(id.as_str()));
-    }
-    for s in &seeds {
-        node(&mut svg, s, 9.0, "#c0392b", format!("{s}: known fake (seed)"), true);
-    }
     let legend = [("#c0392b", "known fake (seed)"), ("#e67e22", "ranked likely fake"), ("#2c7fb8", "person reached")];
-    for (i, (fill, text)) in legend.iter().enumerate() {
-        let y = 16.0 + 16.0 * i as f64;
-        let _ = write!(
-            svg,
-            "<circle cx=\"12\" cy=\"{:.0}\" r=\"5\" fill=\"{fill}\"/><text x=\"22\" y=\"{:.0}\">{text}</text>",
-            y,
-            y + 4.0
-        );
+    html! {
+        svg id="accountgraph" xmlns="http://www.w3.org/2000/svg" width=(w) height=(h) viewBox={ "0 0 " (w) " " (h) }
+            font-size="11" {
+            @for (id, (_, _, seed)) in &ranked {
+                @if let Some(s) = seed {
+                    (line(id, s, "#e67e22", ".6", None))
+                }
+            }
+            @for (id, fakes) in &people {
+                @for f in fakes.iter() {
+                    (line(id, f, "#2c7fb8", ".5", Some("4 3")))
+                }
+            }
+            @for (id, fakes) in &people {
+                (node(id, 5.0, "#2c7fb8", format!("{id}: connected to {} fake account(s)", fakes.len()), false))
+            }
+            @for (id, (rank, score, seed)) in &ranked {
+                @let title = format!(
+                    "{id}: ranked {rank}, score {score:.4}{}",
+                    seed.as_deref().map(|s| format!(", path to known fake {s}")).unwrap_or_default()
+                );
+                // Every node has its details on hover.
+                (node(id, 6.0, "#e67e22", title, labelled.contains(id.as_str())))
+            }
+            @for s in &seeds {
+                (node(s, 9.0, "#c0392b", format!("{s}: known fake (seed)"), true))
+            }
+            @for (i, (fill, text)) in legend.iter().enumerate() {
+                @let y = 16.0 + 16.0 * i as f64;
+                circle cx="12" cy=(fixed(y, 0)) r="5" fill=(fill) {}
+                text x="22" y=(fixed(y + 4.0, 0)) { (text) }
+            }
+            @if hidden_ranked + hidden_people > 0 {
+                text x=(fixed(w - 8.0, 0)) y=(fixed(h - 8.0, 0)) text-anchor="end" {
+                    "not drawn: " (hidden_ranked) " ranked account(s), " (hidden_people) " person(s)"
+                }
+            }
+        }
     }
-    if hidden_ranked + hidden_people > 0 {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\">not drawn: {hidden_ranked} ranked account(s), {hidden_people} person(s)</text>",
-            w - 8.0,
-            h - 8.0
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+}
+
+/// A coordinate or size with `places` decimals: what the pictures need, no more.
+fn fixed(v: f64, places: usize) -> String {
+    format!("{v:.places$}")
 }
 
 #[cfg(test)]
@@ -295,7 +287,7 @@ mod tests {
         assert_eq!(c.ranked["a1"], (1, 0.5, Some("s1".into())));
         assert_eq!(c.ranked["a2"].2, None);
         assert_eq!(c.exposed["p1"], ["a1", "s2"]);
-        let svg = accounts_svg(&c);
+        let svg = accounts_svg(&c).into_string();
         assert_eq!(svg.matches("<circle").count(), 2 + 2 + 1 + 3, "nodes and the legend");
         // a1 → s1, p1 → a1 and p1 → s2.
         assert_eq!(svg.matches("<line").count(), 3);
