@@ -2,7 +2,7 @@ step "the default sweep of a clean /usr/share finds nothing"
 "$BIN" --db "$WORK/sweep.db" sweep --threads 2 /usr/share >"$WORK/sweep.out" || { cat "$WORK/sweep.out"; exit 1; }
 tail -n 2 "$WORK/sweep.out"
 
-step "host sweep: the zip walker's fuzz target runs 60 s under libFuzzer without a crash"
+step "host sweep: the zip walker's fuzz target runs 30 s under libFuzzer without a crash"
 # Seeds: small archives made here (stored, deflated, one inside another, WannaCry
 # names and header), so that the fuzzer starts from real zip structure.
 mkdir -p "$WORK/sweep-fuzz-corpus"
@@ -22,4 +22,4 @@ for name, data in [("plain.zip", plain), ("deflated.zip", deflated), ("nested.zi
     with open(f"{out}/{name}", "wb") as f:
         f.write(data)
 PY
-fuzz_for 60 "$ROOT/crates/sweep/fuzz" archive "$WORK/sweep-fuzz-corpus"
+fuzz_for 30 "$ROOT/crates/sweep/fuzz" archive "$WORK/sweep-fuzz-corpus"

@@ -43,10 +43,10 @@ assert "127.0.0.1" in roles and not {"exploited", "implanted"} & roles["127.0.0.
 assert doc["stats"]["smb1_messages"] > 0, doc["stats"]
 PY
 
-step "capture analysis: the fuzz target (pcap, reassembly, SMB) runs 60 s under libFuzzer without a crash"
+step "capture analysis: the fuzz target (pcap, reassembly, SMB) runs 30 s under libFuzzer without a crash"
 # Seeds: the smaller shared captures, copied into a scratch corpus.
 mkdir -p "$WORK/net-fuzz-corpus"
 for f in doublepulsar-backdoor-connect-win7 eternalblue-failed-patched-win7 eternalromance-success-2008r2; do
     cp "$SHARED/corpus/pcaps/$f.pcap" "$WORK/net-fuzz-corpus/"
 done
-fuzz_for 60 "$ROOT/crates/net/fuzz" capture "$WORK/net-fuzz-corpus"
+fuzz_for 30 "$ROOT/crates/net/fuzz" capture "$WORK/net-fuzz-corpus"
