@@ -147,7 +147,10 @@ impl<'h> Value<'h> {
             offset: Hive::file_offset(offset),
             why: "its segments hold less than its value says",
         };
-        if segments > list.len() / 4 || len > segments.saturating_mul(SEGMENT) {
+        // Segments are cells of their own, so the data cannot be larger than the file;
+        // without this, one list naming one segment many times would make a small
+        // file expand to a gigabyte.
+        if segments > list.len() / 4 || len > segments.saturating_mul(SEGMENT) || len > self.hive.bytes().len() {
             return Err(short);
         }
         let mut out = Vec::with_capacity(len);

@@ -44,8 +44,22 @@ impl<'a> Hive<'a> {
         let mut report = WalkReport::default();
         let mut entered = HashSet::new();
         entered.insert(root.cell());
-        let mut stack = vec![(String::new(), 0usize, root)];
-        while let Some((path, depth, key)) = stack.pop() {
+        // The path is kept as one string cut back and extended as the walk goes
+        // (`ends[d]`: its length at depth d): a path is never copied per key, so
+        // a deep, wide hive costs no more memory than its names.
+        let mut path = String::new();
+        let mut ends: Vec<usize> = vec![0];
+        let mut stack = vec![(0usize, String::new(), root)];
+        while let Some((depth, name, key)) = stack.pop() {
+            if depth > 0 {
+                ends.truncate(depth);
+                path.truncate(ends[depth - 1]);
+                if depth > 1 {
+                    path.push('\\');
+                }
+                path.push_str(&name);
+                ends.push(path.len());
+            }
             report.keys += 1;
             visit(&path, &key);
             let subkeys = match key.subkeys() {
@@ -65,9 +79,7 @@ impl<'a> Hive<'a> {
                     report.problem(HiveError::Loop { offset: sub.file_offset() });
                     continue;
                 }
-                let name = sub.name();
-                let sub_path = if path.is_empty() { name } else { format!("{path}\\{name}") };
-                stack.push((sub_path, depth + 1, sub));
+                stack.push((depth + 1, sub.name(), sub));
             }
         }
         Ok(report)
