@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use takedown_intel::builtin;
 use takedown_intel::knowledge::{Lookup, LookupError, Record};
 use takedown_intel::read::{self, FileDone, Streamed};
-use takedown_intel::IntelError;
+use takedown_intel::{IntelError, IntelObject};
 use takedown_model::Tlp;
-use takedown_store::{ImportBatch, ImportHeader, ImportSummary, NewObject, Store, StoredObject};
+use takedown_store::{ImportBatch, ImportHeader, ImportSummary, StixRow, Store, StoredObject};
 
 /// Imports the built-in pack unless the store already holds this version of it.
 /// Returns what the import changed, if it ran.
@@ -28,7 +28,7 @@ pub fn ensure_builtin(store: &mut Store) -> Result<Option<ImportSummary>, AppErr
         actor: "takedown".into(),
         org: None,
         files: vec![builtin::PACK_SOURCE.into()],
-        objects: builtin::objects().iter().map(NewObject::from).collect(),
+        objects: builtin::objects().iter().map(IntelObject::to_row).collect(),
     };
     Ok(Some(store.import(&batch)?))
 }
@@ -87,7 +87,7 @@ pub struct Imported {
 
 /// What the reading thread hands the writing one.
 enum Piece {
-    Rows(Vec<NewObject>),
+    Rows(Vec<StixRow>),
     Done(FileDone),
     Rejected(IntelError),
 }
@@ -129,7 +129,7 @@ pub fn import(store: &mut Store, request: &ImportRequest, user: &str) -> Result<
                         objects
                             .into_par_iter()
                             .map(|o| {
-                                let mut new = NewObject::from(&o);
+                                let mut new = o.to_row();
                                 new.tlp = o.tlp_with(tlp);
                                 new
                             })

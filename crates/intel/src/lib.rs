@@ -31,4 +31,4 @@ mod upgrade;
 pub mod yara;
 
 pub use error::{clip, excerpt, IntelError, SizedKind, EXCERPT_CHARS, MESSAGE_CHARS};
-pub use stix::{validate, IntelObject, MAX_OBJECT_BYTES};
+pub use stix::{validate, IntelObject, Object, StixRow, MAX_OBJECT_BYTES};

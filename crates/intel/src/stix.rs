@@ -35,9 +35,12 @@ const SCO_TYPES: &[&str] = &[
     "x509-certificate",
 ];
 
-/// A STIX object, as STIX 2.1, ready to store or match.
+/// A STIX object as STIX 2.1, with the fields the store indexes pulled out. `J` is
+/// how the object itself is held: parsed ([`IntelObject`]) while takedown checks,
+/// marks or matches it, as text ([`StixRow`]) once it is a row to store. The fields
+/// are declared here once, so a row cannot disagree with the object it came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IntelObject {
+pub struct Object<J> {
     pub id: String,
     pub type_: String,
     /// `modified`, else `created`, normalised to nanoseconds so text order is time order.
@@ -47,13 +50,22 @@ pub struct IntelObject {
     /// The strictest TLP marking the object carries (TLP 1.0 or 2.0), if any.
     pub tlp: Option<Tlp>,
     pub name: Option<String>,
+    /// `source_ref`, or a sighting's `sighting_of_ref`.
     pub source_ref: Option<String>,
     pub target_ref: Option<String>,
     pub relationship_type: Option<String>,
-    /// Where it came from: a file name or `takedown built-in pack`.
+    /// Where it came from: a file name, a feed or `takedown built-in pack`.
     pub source: String,
-    pub json: Map<String, Value>,
+    /// The object itself, as STIX 2.1.
+    pub json: J,
 }
+
+/// A checked object, ready to match or to become a row.
+pub type IntelObject = Object<Map<String, Value>>;
+
+/// A checked object as the store keeps it: its JSON as compact text. Every way in
+/// (`intel import`, the built-in pack, TAXII) makes rows with [`IntelObject::to_row`].
+pub type StixRow = Object<String>;
 
 /// The one check for an object that arrives on its own as STIX 2.1 (a TAXII 2.1
 /// add): everything [`IntelObject::from_value`] checks, and its version must be 2.1
@@ -175,6 +187,23 @@ impl IntelObject {
     pub fn to_json(&self) -> String {
         // Serialising a map of JSON values cannot fail.
         serde_json::to_string(&self.json).unwrap_or_default()
+    }
+
+    /// The row to store.
+    pub fn to_row(&self) -> StixRow {
+        StixRow {
+            id: self.id.clone(),
+            type_: self.type_.clone(),
+            modified: self.modified.clone(),
+            spec_version: self.spec_version.clone(),
+            tlp: self.tlp,
+            name: self.name.clone(),
+            source_ref: self.source_ref.clone(),
+            target_ref: self.target_ref.clone(),
+            relationship_type: self.relationship_type.clone(),
+            source: self.source.clone(),
+            json: self.to_json(),
+        }
     }
 
     /// Applies an importer's `--tlp`: the stricter of the object's own marking and

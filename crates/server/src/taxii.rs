@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use takedown_store::{ImportBatch, NewObject, ObjectFilter, Principal, Role, VersionRow};
+use takedown_store::{ImportBatch, ObjectFilter, Principal, Role, VersionRow};
 
 pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
@@ -344,7 +344,7 @@ async fn add_objects(
         match takedown_intel::validate(object.clone(), ADD_SOURCE) {
             Ok(checked) => {
                 successes.push(status_detail(&checked.id, version, None));
-                good.push(NewObject::from(&checked));
+                good.push(checked.to_row());
             }
             Err(problems) => failures.push(status_detail(&id, version, Some(problems.join("; ")))),
         }

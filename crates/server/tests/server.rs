@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use takedown_model::{Campaign, Evidence, Finding, Subject, Tlp};
 use takedown_server::{app, AppState};
-use takedown_store::{ImportBatch, NewObject, Role, Store};
+use takedown_store::{ImportBatch, Role, StixRow, Store};
 use tower::ServiceExt;
 
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -19,7 +19,7 @@ fn level_uuid(level: Tlp, n: u32) -> String {
     format!("{:08x}-0000-4000-8000-{:012x}", Tlp::ALL.iter().position(|l| *l == level).unwrap() + 1, n)
 }
 
-fn object(id: &str, tlp: Option<Tlp>, modified: &str) -> NewObject {
+fn object(id: &str, tlp: Option<Tlp>, modified: &str) -> StixRow {
     let mut json = json!({
         "type": "malware", "spec_version": "2.1", "id": id, "created": "2017-05-12T00:00:00.000Z",
         "modified": modified, "name": id, "is_family": true,
@@ -27,7 +27,7 @@ fn object(id: &str, tlp: Option<Tlp>, modified: &str) -> NewObject {
     if let Some(t) = tlp {
         json["object_marking_refs"] = json!([t.marking_id()]);
     }
-    NewObject {
+    StixRow {
         id: id.into(),
         type_: "malware".into(),
         modified: chrono::DateTime::parse_from_rfc3339(modified)

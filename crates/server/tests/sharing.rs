@@ -8,10 +8,10 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use takedown_intel::builtin;
+use takedown_intel::{builtin, IntelObject};
 use takedown_model::Tlp;
 use takedown_server::{app, AppState};
-use takedown_store::{ImportBatch, NewObject, Role, Store};
+use takedown_store::{ImportBatch, Role, StixRow, Store};
 use tower::ServiceExt;
 
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -38,8 +38,8 @@ fn malware(id: &str, modified: &str, name: &str, tlp: Tlp) -> Value {
     })
 }
 
-fn row(value: Value) -> NewObject {
-    NewObject::from(&takedown_intel::validate(value, "test").unwrap())
+fn row(value: Value) -> StixRow {
+    takedown_intel::validate(value, "test").unwrap().to_row()
 }
 
 /// The built-in pack's indicator of WannaCry's ransom note.
@@ -61,7 +61,7 @@ fn world() -> World {
     for org in ["msft", "fb", "other"] {
         store.add_org(org, Tlp::Amber, "t").unwrap();
     }
-    let pack = builtin::objects().iter().map(NewObject::from).collect();
+    let pack = builtin::objects().iter().map(IntelObject::to_row).collect();
     store.import(&ImportBatch { actor: "takedown".into(), org: None, files: vec![], objects: pack }).unwrap();
     let red = Tlp::Red.marking_id();
     let mut marked = malware(MARKED, STAMP, "Marked", Tlp::Green);

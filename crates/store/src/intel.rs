@@ -5,50 +5,8 @@
 use crate::{audit, now_text, Store, StoreError};
 use rusqlite::{params, OptionalExtension, Row};
 use std::collections::BTreeMap;
-use takedown_intel::IntelObject;
+use takedown_intel::StixRow;
 use takedown_model::Tlp;
-
-/// One STIX 2.1 object ready to store. The intel crate validates and upgrades the
-/// object and fills the indexed columns from it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewObject {
-    pub id: String,
-    pub type_: String,
-    /// `modified` (or `created` for objects without one), normalised so that text
-    /// order is time order.
-    pub modified: String,
-    /// The version the object was published in (`2.0` for upgraded objects).
-    pub spec_version: String,
-    pub tlp: Option<Tlp>,
-    pub name: Option<String>,
-    pub source_ref: Option<String>,
-    pub target_ref: Option<String>,
-    pub relationship_type: Option<String>,
-    /// Where it came from: a file name or a feed.
-    pub source: String,
-    /// The object as STIX 2.1 JSON.
-    pub json: String,
-}
-
-/// The one way a checked intel object becomes a row: `intel import` and TAXII both
-/// write through this.
-impl From<&IntelObject> for NewObject {
-    fn from(o: &IntelObject) -> NewObject {
-        NewObject {
-            id: o.id.clone(),
-            type_: o.type_.clone(),
-            modified: o.modified.clone(),
-            spec_version: o.spec_version.clone(),
-            tlp: o.tlp,
-            name: o.name.clone(),
-            source_ref: o.source_ref.clone(),
-            target_ref: o.target_ref.clone(),
-            relationship_type: o.relationship_type.clone(),
-            source: o.source.clone(),
-            json: o.to_json(),
-        }
-    }
-}
 
 /// What one import brings, written in one transaction.
 #[derive(Debug, Clone, Default)]
@@ -60,7 +18,7 @@ pub struct ImportBatch {
     pub org: Option<String>,
     /// The files read, for the record.
     pub files: Vec<String>,
-    pub objects: Vec<NewObject>,
+    pub objects: Vec<StixRow>,
 }
 
 /// Who imports what, for the record; the objects come separately.
@@ -167,7 +125,7 @@ impl Store {
     pub fn import_stream<E>(
         &mut self,
         header: &ImportHeader,
-        objects: impl IntoIterator<Item = Result<NewObject, E>>,
+        objects: impl IntoIterator<Item = Result<StixRow, E>>,
     ) -> Result<Result<ImportSummary, E>, StoreError> {
         let tx = crate::write_tx(&self.conn)?;
         let at = now_text();
@@ -326,8 +284,8 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn obj(id: &str, modified: &str, name: &str) -> NewObject {
-        NewObject {
+    fn obj(id: &str, modified: &str, name: &str) -> StixRow {
+        StixRow {
             id: id.into(),
             type_: "malware".into(),
             modified: modified.into(),
@@ -342,7 +300,7 @@ mod tests {
         }
     }
 
-    fn batch(objects: Vec<NewObject>) -> ImportBatch {
+    fn batch(objects: Vec<StixRow>) -> ImportBatch {
         ImportBatch { actor: "t".into(), org: None, files: vec!["f".into()], objects }
     }
 
@@ -379,7 +337,7 @@ mod tests {
         assert_eq!(ok.new_objects, 1);
     }
 
-    fn owned(org: Option<&str>, objects: Vec<NewObject>) -> ImportBatch {
+    fn owned(org: Option<&str>, objects: Vec<StixRow>) -> ImportBatch {
         ImportBatch { actor: "t".into(), org: org.map(str::to_string), files: vec![], objects }
     }
 
@@ -436,7 +394,7 @@ mod tests {
         let id = "malware--00000000-0000-4000-8000-000000000002";
         let rel = "relationship--00000000-0000-4000-8000-000000000003";
         let target = "intrusion-set--00000000-0000-4000-8000-000000000004";
-        let relationship = |modified: &str, source: &str| NewObject {
+        let relationship = |modified: &str, source: &str| StixRow {
             type_: "relationship".into(),
             source_ref: Some(source.into()),
             target_ref: Some(target.into()),

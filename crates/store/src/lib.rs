@@ -28,8 +28,9 @@ pub use action::{kind_str, notice_key, Notice, StoredAction, Transition};
 pub use audit::{AuditReport, BrokenRow};
 pub use error::StoreError;
 pub use finding::subject_key;
-pub use intel::{ImportBatch, ImportHeader, ImportSummary, NewObject, StoredObject};
+pub use intel::{ImportBatch, ImportHeader, ImportSummary, StoredObject};
 pub use org::{Org, Role};
+pub use takedown_intel::StixRow;
 pub use token::Principal;
 pub use visibility::{effective_level, may_see, Access, ObjectFilter, Standing, VersionRow};
 

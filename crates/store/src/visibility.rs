@@ -388,8 +388,8 @@ mod tests {
         assert!(store.access("nobody").is_err());
     }
 
-    fn green(id: &str, modified: &str, text: &str) -> crate::NewObject {
-        crate::NewObject {
+    fn green(id: &str, modified: &str, text: &str) -> crate::StixRow {
+        crate::StixRow {
             id: id.into(),
             type_: "malware".into(),
             modified: modified.into(),
