@@ -73,12 +73,24 @@ pub fn plan(campaign: &str, findings: &[Finding], who: &str) -> Vec<Action> {
     let mut grouped: BTreeMap<(ActionKind, String), (Subject, Vec<&Finding>)> = BTreeMap::new();
     let victims: std::collections::BTreeSet<String> =
         findings.iter().filter(|f| victim_data(f)).map(|f| subject_key(&f.subject)).collect();
+    // A registry hive with findings in it is cleaned, never moved: without it Windows
+    // does not start.
+    let hives: std::collections::BTreeSet<String> = findings
+        .iter()
+        .filter_map(|f| match &f.subject {
+            Subject::Registry { host, hive, .. } => {
+                Some(subject_key(&Subject::File { host: host.clone(), path: hive.clone(), sha256: None }))
+            }
+            _ => None,
+        })
+        .collect();
     for f in findings {
         for (kind, target) in remedies(f) {
-            if kind == ActionKind::Quarantine && victims.contains(&subject_key(&target)) {
+            let key = subject_key(&target);
+            if kind == ActionKind::Quarantine && (victims.contains(&key) || hives.contains(&key)) {
                 continue;
             }
-            grouped.entry((kind, subject_key(&target))).or_insert_with(|| (target, Vec::new())).1.push(f);
+            grouped.entry((kind, key)).or_insert_with(|| (target, Vec::new())).1.push(f);
         }
     }
     let now = chrono::Utc::now();
@@ -223,6 +235,31 @@ mod tests {
         let planned = plan("zinc", &[encrypted, also, note], "alice");
         let targets: Vec<String> = planned.iter().map(|a| subject_key(&a.target)).collect();
         assert_eq!(targets, ["file::/d/@Please_Read_Me@.txt"]);
+    }
+
+    #[test]
+    fn a_registry_hive_is_never_quarantined() {
+        let hive = Subject::File {
+            host: Some("ws1".into()),
+            path: "/mnt/c/Windows/System32/config/SYSTEM".into(),
+            sha256: None,
+        };
+        let entry = Subject::Registry {
+            host: Some("ws1".into()),
+            hive: "/mnt/c/Windows/System32/config/SYSTEM".into(),
+            key: r"HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services\mssecsvc2.0".into(),
+            value: None,
+            sha256: None,
+        };
+        let other =
+            Subject::File { host: Some("ws1".into()), path: "/mnt/c/Windows/mssecsvc.exe".into(), sha256: None };
+        let findings = [
+            finding("y1", hive, "sweep.yara"),
+            finding("r1", entry, "sweep.registry"),
+            finding("h1", other, "sweep.hash"),
+        ];
+        let targets: Vec<String> = plan("zinc", &findings, "alice").iter().map(|a| subject_key(&a.target)).collect();
+        assert_eq!(targets, ["file:ws1:/mnt/c/Windows/mssecsvc.exe"]);
     }
 
     #[test]

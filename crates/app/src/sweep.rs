@@ -40,6 +40,8 @@ pub struct Loaded {
     pub hashes: usize,
     pub names: usize,
     pub path_patterns: usize,
+    pub registry_keys: usize,
+    pub services: usize,
     pub passed_over: usize,
 }
 
@@ -50,6 +52,8 @@ impl Loaded {
             Taken::Hash => self.hashes += 1,
             Taken::Name => self.names += 1,
             Taken::PathPattern => self.path_patterns += 1,
+            Taken::RegistryKey => self.registry_keys += 1,
+            Taken::Service => self.services += 1,
             Taken::PassedOver => self.passed_over += 1,
         }
     }
@@ -216,7 +220,15 @@ pub fn to_findings(campaign: &str, hits: &[Hit]) -> Vec<Finding> {
                 None => path,
             };
             let rule = h.rule.clone().unwrap_or_default();
-            let key = format!("{campaign}|{}|{location}|{rule}|{}|{}", h.kind.as_str(), h.matched, h.sha256);
+            // A registry entry: the key, and the value when one matched.
+            let entry = h.key.as_ref().map(|key| match &h.value {
+                Some(v) => format!("{key}\\{v}"),
+                None => key.clone(),
+            });
+            let mut key = format!("{campaign}|{}|{location}|{rule}|{}|{}", h.kind.as_str(), h.matched, h.sha256);
+            if let Some(entry) = &entry {
+                key = format!("{key}|{entry}");
+            }
             let evidence = match h.kind {
                 HitKind::Yara => Evidence::Yara {
                     rule: rule.clone(),
@@ -233,15 +245,26 @@ pub fn to_findings(campaign: &str, hits: &[Hit]) -> Vec<Finding> {
                 }
                 HitKind::Filename => Evidence::Name { pattern: h.matched.clone() },
                 HitKind::Artefact => Evidence::Note { text: h.matched.clone() },
+                HitKind::Registry => Evidence::Registry { matched: h.matched.clone(), data: h.data.clone() },
+            };
+            let sha256 = (!h.sha256.is_empty()).then(|| h.sha256.clone());
+            let (subject, location) = match (&h.key, &entry) {
+                (Some(key), Some(entry)) => {
+                    let subject = Subject::Registry {
+                        host: host.clone(),
+                        hive: location.clone(),
+                        key: key.clone(),
+                        value: h.value.clone(),
+                        sha256,
+                    };
+                    (subject, format!("{location} {entry}"))
+                }
+                _ => (Subject::File { host: host.clone(), path: location.clone(), sha256 }, location),
             };
             Finding {
                 id: ids::stable_id("sighting", &key),
                 campaign: Some(campaign.to_string()),
-                subject: Subject::File {
-                    host: host.clone(),
-                    path: location.clone(),
-                    sha256: (!h.sha256.is_empty()).then(|| h.sha256.clone()),
-                },
+                subject,
                 indicator: h.indicator.clone(),
                 detector: format!("sweep.{}", h.kind.as_str()),
                 summary: format!(
@@ -270,10 +293,13 @@ type Moved = (Vec<Quarantined>, Vec<(String, String)>);
 /// the audit trail; returns what was moved and the files that could not be, with why.
 fn quarantine_hits(store: &Store, user: &str, hits: &[Hit], dir: &Path) -> Result<Moved, AppError> {
     let vault = Vault::open(dir)?;
-    // By the file as the system names it: a path shown as text may not be one.
-    let victims: BTreeSet<&Path> = hits.iter().filter(|h| is_victim_data(h)).map(|h| h.file.as_path()).collect();
+    // By the file as the system names it: a path shown as text may not be one. Never
+    // moved: the victims' own data, and registry hives (their entries are what is
+    // cleaned; without the hive Windows does not start).
+    let kept: BTreeSet<&Path> =
+        hits.iter().filter(|h| is_victim_data(h) || h.kind == HitKind::Registry).map(|h| h.file.as_path()).collect();
     let mut by_file: BTreeMap<&Path, Vec<&Hit>> = BTreeMap::new();
-    for h in hits.iter().filter(|h| !victims.contains(h.file.as_path())) {
+    for h in hits.iter().filter(|h| !kept.contains(h.file.as_path())) {
         by_file.entry(h.file.as_path()).or_default().push(h);
     }
     let mut failed = Vec::new();

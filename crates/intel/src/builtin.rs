@@ -110,6 +110,15 @@ fn indicators() -> Vec<Ioc> {
             extra: json!({}),
         },
         Ioc {
+            key: "registry-user",
+            name: "WannaCry registry key (user)".into(),
+            description: "The encryptor also records its working directory in HKCU\\Software\\WanaCrypt0r, value wd.",
+            pattern: format!("[windows-registry-key:key = {}]", stix_quote(r"HKEY_CURRENT_USER\Software\WanaCrypt0r")),
+            pattern_type: "stix",
+            confidence: 90,
+            extra: json!({}),
+        },
+        Ioc {
             key: "yara",
             name: "takedown WannaCry rules".into(),
             description: "YARA rules for WannaCry binaries, encrypted files and ransom notes.",

@@ -16,6 +16,16 @@ pub enum Subject {
         path: String,
         sha256: Option<String>,
     },
+    /// An entry of a registry hive: the hive file, the key's full path and, when a
+    /// value (rather than the key) is the finding, the value's name.
+    Registry {
+        host: Option<String>,
+        hive: String,
+        key: String,
+        value: Option<String>,
+        /// The hive's SHA-256 when it was read.
+        sha256: Option<String>,
+    },
     /// A network endpoint: an address, and a port where one matters.
     Endpoint {
         ip: String,
@@ -48,6 +58,9 @@ pub enum Evidence {
     Packets { file: String, numbers: Vec<u64>, fields: BTreeMap<String, String> },
     /// Signals from the account graph that ranked an account.
     Graph { signals: BTreeMap<String, f64>, seeds: Vec<String> },
+    /// A registry entry matched: what matched (an indicator's key or service name, or
+    /// the file a command names) and the value's data as text.
+    Registry { matched: String, data: Option<String> },
     /// A fact in words, for what fits none of the above.
     Note { text: String },
 }

@@ -10,6 +10,9 @@ pub fn subject_key(subject: &Subject) -> String {
     match subject {
         Subject::Host { name } => format!("host:{name}"),
         Subject::File { host, path, .. } => format!("file:{}:{path}", host.as_deref().unwrap_or("")),
+        Subject::Registry { host, hive, key, value, .. } => {
+            format!("registry:{}:{hive}|{key}|{}", host.as_deref().unwrap_or(""), value.as_deref().unwrap_or(""))
+        }
         Subject::Endpoint { ip, port: Some(port) } => format!("endpoint:{ip}:{port}"),
         Subject::Endpoint { ip, port: None } => format!("endpoint:{ip}"),
         Subject::Account { platform, id } => format!("account:{}:{id}", platform.as_deref().unwrap_or("")),

@@ -12,6 +12,8 @@ pub enum HitKind {
     Hash,
     Filename,
     Artefact,
+    /// An entry in a registry hive.
+    Registry,
 }
 
 impl HitKind {
@@ -21,6 +23,7 @@ impl HitKind {
             HitKind::Hash => "hash",
             HitKind::Filename => "filename",
             HitKind::Artefact => "artefact",
+            HitKind::Registry => "registry",
         }
     }
 }
@@ -70,6 +73,14 @@ pub struct Hit {
     pub strings: Vec<MatchedString>,
     /// SHA-256 of the file (of the member, inside an archive).
     pub sha256: String,
+    /// In a registry hive: the key's full path, the value (when a value matched) and
+    /// its data as text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
     /// For data loss: the path of the original that is gone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,
@@ -80,9 +91,14 @@ pub struct Hit {
 }
 
 impl Hit {
-    /// The order reports use: by path, member, kind, then rule or what matched.
-    pub fn sort_key(&self) -> (&str, &str, HitKind, &str, &str) {
-        (&self.path, self.member.as_deref().unwrap_or(""), self.kind, self.rule.as_deref().unwrap_or(""), &self.matched)
+    /// The order reports use: by path, member, kind, registry key and value, then
+    /// rule or what matched.
+    #[allow(clippy::type_complexity)]
+    pub fn sort_key(&self) -> (&str, &str, HitKind, &str, &str, &str, &str) {
+        fn text(o: &Option<String>) -> &str {
+            o.as_deref().unwrap_or("")
+        }
+        (&self.path, text(&self.member), self.kind, text(&self.key), text(&self.value), text(&self.rule), &self.matched)
     }
 
     /// Where it is, for people: `path` or `path!member`.

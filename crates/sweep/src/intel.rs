@@ -1,5 +1,6 @@
 //! STIX indicators as sweep rules: the forms a file sweep can check (hashes, file
-//! names, path patterns, YARA rule files) are taken; the rest (domains, addresses,
+//! names, path patterns, YARA rule files, and in registry hives keys and services)
+//! are taken; the rest (domains, addresses,
 //! mutexes, ...) belong to other detectors and are counted as passed over.
 
 use crate::error::SweepError;
@@ -16,6 +17,10 @@ pub enum Taken {
     Hash,
     Name,
     PathPattern,
+    /// A registry key, looked for in registry hives.
+    RegistryKey,
+    /// A Windows service's name, looked for in SYSTEM hives.
+    Service,
     /// Not something a file sweep checks, or no longer valid.
     PassedOver,
 }
@@ -64,6 +69,14 @@ impl RulesetBuilder {
                     IndicatorKind::FileName => {
                         self.add_name(&value, source);
                         Taken::Name
+                    }
+                    IndicatorKind::RegistryKey => {
+                        self.add_registry_key(&value, source);
+                        Taken::RegistryKey
+                    }
+                    IndicatorKind::Service => {
+                        self.add_service(&value, source);
+                        Taken::Service
                     }
                     _ => Taken::PassedOver,
                 })

@@ -34,6 +34,7 @@ mod hit;
 mod intel;
 mod paths;
 pub mod plant;
+pub mod registry;
 mod ruleset;
 mod scan;
 pub mod vault;

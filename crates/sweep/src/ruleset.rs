@@ -38,6 +38,8 @@ pub struct RulesetBuilder {
     hash_kinds: HashKinds,
     names: HashMap<String, Vec<usize>>,
     paths: Vec<PathPattern>,
+    registry_keys: HashMap<String, Vec<usize>>,
+    services: HashMap<String, Vec<usize>>,
 }
 
 impl std::fmt::Debug for RulesetBuilder {
@@ -72,6 +74,8 @@ impl RulesetBuilder {
             hash_kinds: HashKinds::default(),
             names: HashMap::new(),
             paths: Vec::new(),
+            registry_keys: HashMap::new(),
+            services: HashMap::new(),
         }
     }
 
@@ -122,6 +126,19 @@ impl RulesetBuilder {
     pub fn add_name(&mut self, name: &str, source: Source) {
         let i = self.source(source);
         self.names.entry(name.to_lowercase()).or_default().push(i);
+    }
+
+    /// Adds a registry key (`HKEY_LOCAL_MACHINE\SOFTWARE\WanaCrypt0r`, `HKLM\...`),
+    /// found in registry hives met in the sweep.
+    pub fn add_registry_key(&mut self, key: &str, source: Source) {
+        let i = self.source(source);
+        self.registry_keys.entry(crate::registry::normalise(key)).or_default().push(i);
+    }
+
+    /// Adds a Windows service name, found as a service's key in SYSTEM hives.
+    pub fn add_service(&mut self, name: &str, source: Source) {
+        let i = self.source(source);
+        self.services.entry(name.to_lowercase()).or_default().push(i);
     }
 
     /// Adds a regular expression over the whole path, with an optional
@@ -182,6 +199,8 @@ impl RulesetBuilder {
             names: self.names,
             path_matcher,
             paths: self.paths,
+            registry_keys: self.registry_keys,
+            services: self.services,
         })
     }
 }
@@ -332,6 +351,10 @@ pub struct Ruleset {
     names: HashMap<String, Vec<usize>>,
     path_matcher: PathMatcher,
     paths: Vec<PathPattern>,
+    /// By normalised key (see `registry::normalise`).
+    registry_keys: HashMap<String, Vec<usize>>,
+    /// By lower-case service name.
+    services: HashMap<String, Vec<usize>>,
 }
 
 impl std::fmt::Debug for Ruleset {
@@ -348,6 +371,8 @@ pub struct RulesetCounts {
     pub hashes: usize,
     pub names: usize,
     pub path_patterns: usize,
+    pub registry_keys: usize,
+    pub services: usize,
 }
 
 impl Ruleset {
@@ -358,6 +383,8 @@ impl Ruleset {
             hashes: self.hashes.len(),
             names: self.names.len(),
             path_patterns: self.paths.len(),
+            registry_keys: self.registry_keys.len(),
+            services: self.services.len(),
         }
     }
 
@@ -392,6 +419,14 @@ impl Ruleset {
 
     pub(crate) fn name_sources(&self, lower_name: &str) -> impl Iterator<Item = &Source> {
         self.names.get(lower_name).into_iter().flatten().map(|&i| &self.sources[i])
+    }
+
+    pub(crate) fn registry_key_sources(&self, normalised: &str) -> impl Iterator<Item = &Source> {
+        self.registry_keys.get(normalised).into_iter().flatten().map(|&i| &self.sources[i])
+    }
+
+    pub(crate) fn service_sources(&self, lower_name: &str) -> impl Iterator<Item = &Source> {
+        self.services.get(lower_name).into_iter().flatten().map(|&i| &self.sources[i])
     }
 
     /// Path patterns matching `path`, with their sources; those whose

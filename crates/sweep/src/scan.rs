@@ -1,10 +1,12 @@
 //! One file, read once, checked against everything: hashes (only the kinds the
 //! intel holds), its name and path, WannaCry artefacts, YARA rules with the Loki
-//! externals set for this file, and the members of a zip archive.
+//! externals set for this file, the members of a zip archive, and the keys and
+//! values of a registry hive.
 
 use crate::archive::{self, ArchiveReport};
 use crate::artefact;
 use crate::hit::{show_bytes, Hit, HitKind, MatchedString};
+use crate::registry;
 use crate::ruleset::{HashKinds, Ruleset};
 use md5::Md5;
 use sha1::Sha1;
@@ -13,6 +15,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use takedown_hive::{HiveError, WalkReport};
 
 /// The variables Loki-style rules read, set for each file.
 pub const LOKI_EXTERNALS: [&str; 5] = ["filename", "filepath", "extension", "filetype", "owner"];
@@ -32,6 +35,8 @@ pub struct FileReport {
     pub archive: Option<ArchiveReport>,
     /// A YARA scan that failed (timeout): the file is counted as an error.
     pub error: Option<String>,
+    /// Set when the file was a registry hive: what of it was read, or why none.
+    pub hive: Option<Result<WalkReport, HiveError>>,
 }
 
 /// What of a file there is to check.
@@ -201,7 +206,45 @@ impl<'r> FileScanner<'r> {
                 report.error = errors.into_iter().next();
             }
         }
+        if takedown_hive::is_hive(data) {
+            report.hive = Some(self.scan_hive(path, data, &mut report.hits));
+        }
         report
+    }
+
+    /// The registry checks of the hive at `file`, whose whole content is `data`
+    /// (see [`crate::registry`]); what matched is added to `hits`.
+    pub fn scan_hive(&self, file: &Path, data: &[u8], hits: &mut Vec<Hit>) -> Result<WalkReport, HiveError> {
+        let path = file.to_string_lossy();
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let (found, report) = registry::check(self.ruleset, name, data)?;
+        if found.is_empty() {
+            return Ok(report);
+        }
+        // The hive's hash at the time of the finding: cleaning later checks that it
+        // is still the file that was read.
+        let sha256 = hex::encode(Sha256::digest(data));
+        for m in found {
+            hits.push(Hit {
+                path: path.to_string(),
+                file: file.to_path_buf(),
+                member: None,
+                kind: HitKind::Registry,
+                rule: Some(m.source.name),
+                rule_file: None,
+                indicator: m.source.indicator,
+                matched: m.matched,
+                strings: Vec::new(),
+                sha256: sha256.clone(),
+                key: Some(m.key),
+                value: m.value,
+                data: m.data,
+                original: None,
+                groups: Vec::new(),
+                malware: Vec::new(),
+            });
+        }
+        Ok(report)
     }
 
     /// A file too large to read whole: its name, its path and the artefact checks
@@ -242,6 +285,9 @@ impl<'r> FileScanner<'r> {
             matched,
             strings: Vec::new(),
             sha256: String::new(),
+            key: None,
+            value: None,
+            data: None,
             original: None,
             groups: Vec::new(),
             malware: Vec::new(),

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
+use takedown_hive::{HiveError, WalkReport};
 
 /// Files larger than this are checked by name only, unless `--max-filesize` says
 /// otherwise: the size Loki and THOR use, past which malware is rare.
@@ -117,6 +118,10 @@ pub struct Summary {
     pub archive_members: u64,
     /// Archives not followed to the end: zip bombs, too many members, damage.
     pub archives_stopped: u64,
+    /// Registry hives read.
+    pub hives: u64,
+    /// Hives of which a part, or all, could not be read (each named in a notice).
+    pub hives_damaged: u64,
     /// Mount points passed over (kernel and network file systems).
     pub skipped_mounts: Vec<String>,
     /// The first [`MAX_NOTICES`] problems, sorted.
@@ -134,6 +139,8 @@ struct Counters {
     archives: AtomicU64,
     members: AtomicU64,
     stopped: AtomicU64,
+    hives: AtomicU64,
+    hives_damaged: AtomicU64,
 }
 
 /// Sweeps the roots; returns the hits, sorted, and the summary.
@@ -264,6 +271,8 @@ pub fn sweep(ruleset: &Ruleset, opts: &SweepOptions, progress: &Progress) -> Res
         archives: get(&counters.archives),
         archive_members: get(&counters.members),
         archives_stopped: get(&counters.stopped),
+        hives: get(&counters.hives),
+        hives_damaged: get(&counters.hives_damaged),
         skipped_mounts: skipped
             .iter()
             .filter(|m| opts.roots.iter().any(|r| m.starts_with(r)))
@@ -416,6 +425,9 @@ fn read_and_check(
                     notice(format!("{}: archive not followed to the end: {}", path.display(), describe(stop)));
                 }
             }
+            if let Some(read) = &report.hive {
+                count_hive(path, read, counters, notice);
+            }
             if let Some(e) = report.error {
                 counters.unreadable.fetch_add(1, Ordering::Relaxed);
                 notice(e);
@@ -428,10 +440,47 @@ fn read_and_check(
             progress.files.fetch_add(1, Ordering::Relaxed);
             scanner.scan_name(path, buf, meta.uid())
         }
+        Ok(Read_::LargeHive(meta)) => {
+            counters.files.fetch_add(1, Ordering::Relaxed);
+            counters.too_large.fetch_add(1, Ordering::Relaxed);
+            counters.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            progress.files.fetch_add(1, Ordering::Relaxed);
+            progress.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            let mut hits = scanner.scan_name(path, &buf[..HEAD.min(buf.len())], meta.uid());
+            let read = scanner.scan_hive(path, buf, &mut hits);
+            count_hive(path, &read, counters, notice);
+            hits
+        }
         Err(e) => {
             count_error(counters, Some(e.kind()));
             notice(format!("{}: {e}", path.display()));
             Vec::new()
+        }
+    }
+}
+
+/// Counts a hive read, and names one that could not be read whole.
+fn count_hive(
+    path: &Path,
+    read: &Result<WalkReport, HiveError>,
+    counters: &Counters,
+    notice: &(dyn Fn(String) + Sync),
+) {
+    counters.hives.fetch_add(1, Ordering::Relaxed);
+    match read {
+        Ok(walked) if walked.problem_count == 0 => {}
+        Ok(walked) => {
+            counters.hives_damaged.fetch_add(1, Ordering::Relaxed);
+            let first = walked.problems.first().map(ToString::to_string).unwrap_or_default();
+            notice(format!(
+                "{}: registry hive read in part: {} parts could not be read (the first: {first})",
+                path.display(),
+                walked.problem_count
+            ));
+        }
+        Err(e) => {
+            counters.hives_damaged.fetch_add(1, Ordering::Relaxed);
+            notice(format!("{}: registry hive not read: {e}", path.display()));
         }
     }
 }
@@ -458,7 +507,17 @@ enum Read_ {
     Whole(std::fs::Metadata),
     /// Too large: `buf` holds only the first bytes, for the header checks.
     TooLarge(std::fs::Metadata),
+    /// Too large, but a registry hive of at most [`MAX_HIVE_BYTES`]: `buf` holds it
+    /// whole, for the registry checks only.
+    LargeHive(std::fs::Metadata),
 }
+
+/// The largest hive read past `--max-filesize`: a SOFTWARE hive is commonly 50 to
+/// 200 MB, more than the default limit, and is where Run keys live.
+pub const MAX_HIVE_BYTES: u64 = 1 << 30;
+
+/// Bytes kept of a file too large to read, for the header checks.
+const HEAD: usize = 64;
 
 /// Reads the file into `buf`, once; a file over `max` yields its first bytes only.
 fn read_file(path: &Path, max: u64, follow: bool, buf: &mut Vec<u8>) -> std::io::Result<Read_> {
@@ -475,7 +534,12 @@ fn read_file(path: &Path, max: u64, follow: bool, buf: &mut Vec<u8>) -> std::io:
         return Err(std::io::Error::other("it is no longer a regular file (replaced while the sweep ran?)"));
     }
     if meta.len() > max {
-        file.take(64).read_to_end(buf)?;
+        (&mut file).take(HEAD as u64).read_to_end(buf)?;
+        if takedown_hive::is_hive(buf) && meta.len() <= MAX_HIVE_BYTES {
+            buf.reserve(usize::try_from(meta.len()).unwrap_or(0));
+            file.take(MAX_HIVE_BYTES - buf.len() as u64).read_to_end(buf)?;
+            return Ok(Read_::LargeHive(meta));
+        }
         return Ok(Read_::TooLarge(meta));
     }
     // The bytes the file held when it was opened: reading exactly that many spares
@@ -491,7 +555,7 @@ fn read_file(path: &Path, max: u64, follow: bool, buf: &mut Vec<u8>) -> std::io:
     };
     (&mut file).take(limit).read_to_end(buf)?;
     if buf.len() as u64 > max {
-        buf.truncate(64);
+        buf.truncate(HEAD);
         return Ok(Read_::TooLarge(meta));
     }
     Ok(Read_::Whole(meta))

@@ -193,6 +193,15 @@ fn print_report(ctx: &Context, outcome: &SweepOutcome) -> anyhow::Result<()> {
                 } else if h.kind != HitKind::Yara && Some(h.matched.as_str()) != h.rule.as_deref() {
                     detail.push(h.matched.clone());
                 }
+                if let Some(key) = &h.key {
+                    detail.push(format!("key {key}"));
+                }
+                match (&h.value, &h.data) {
+                    (Some(v), Some(d)) => detail.push(format!("value {v} = {d}")),
+                    (Some(v), None) => detail.push(format!("value {v}")),
+                    (None, Some(d)) => detail.push(format!("data {d}")),
+                    (None, None) => {}
+                }
                 if let Some(s) = h.strings.first() {
                     let more = if h.strings.len() > 1 { format!(" (+{})", h.strings.len() - 1) } else { String::new() };
                     detail.push(format!("{} at {:#x}: {}{more}", s.identifier, s.offset, s.data));
@@ -212,12 +221,17 @@ fn print_report(ctx: &Context, outcome: &SweepOutcome) -> anyhow::Result<()> {
                 s.files, s.bytes as f64 / 1e6, s.seconds, s.files_per_second, s.mb_per_second, s.findings, s.errors,
                 s.permission_denied, s.vanished, s.unreadable, s.too_large, s.archives, s.archive_members, s.archives_stopped
             );
+            if s.hives > 0 {
+                outln!("{} registry hives ({} read in part or not at all)", s.hives, s.hives_damaged);
+            }
             outln!(
-                "rules: {} YARA files, {} hashes, {} names, {} path patterns ({} indicators are not for files)",
+                "rules: {} YARA files, {} hashes, {} names, {} path patterns, {} registry keys, {} services ({} indicators are not for hosts)",
                 loaded.yara_files,
                 loaded.hashes,
                 loaded.names,
                 loaded.path_patterns,
+                loaded.registry_keys,
+                loaded.services,
                 loaded.passed_over
             );
             if let Some(n) = stored {
