@@ -1,5 +1,5 @@
 //! Windows registry hives (the `regf` format of Windows NT 3.1 to 11), read offline
-//! from a file's bytes.
+//! from a file's bytes, and keys and values removed from them ([`remove`]).
 //!
 //! The reader trusts nothing in the file: every offset and count is checked against
 //! the cell it points into, a damaged key or list costs only that part (see
@@ -25,12 +25,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod edit;
 mod error;
 mod hive;
 mod key;
 mod value;
 mod walk;
 
+pub use edit::{remove, EditError, Removal};
 pub use error::HiveError;
 pub use hive::{is_hive, Hive};
 pub use key::Key;

@@ -89,6 +89,10 @@ impl<'h> Value<'h> {
         Ok(Value { hive, cell, node })
     }
 
+    pub(crate) fn cell(&self) -> u32 {
+        self.cell
+    }
+
     /// The value's offset in the file, for messages.
     pub fn file_offset(&self) -> u64 {
         Hive::file_offset(self.cell)

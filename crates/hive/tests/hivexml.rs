@@ -1,14 +1,17 @@
-//! The reader against libhivex, an independent implementation: every key and every
-//! value of the real hives in `../shared/corpus/hives` as `hivexml` prints them must
-//! be what takedown reads. Skipped without the hives or without `hivexml` (Debian
-//! package libhivex-bin); failing instead under TAKEDOWN_REQUIRE_PEERS.
+//! The reader and the editor against libhivex, an independent implementation: every
+//! key and every value of the real hives in `../shared/corpus/hives` as `hivexml`
+//! prints them must be what takedown reads; and entries planted with `hivexsh` and
+//! removed by takedown must leave a hive that `hivexml` reads as the original.
+//! Skipped without the hives or without libhivex's tools (Debian package
+//! libhivex-bin); failing instead under TAKEDOWN_REQUIRE_PEERS.
 #![allow(clippy::unwrap_used)]
 
 use base64::Engine;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use takedown_hive::{Hive, ValueType};
+use std::process::{Command, Stdio};
+use takedown_hive::{remove, Hive, Removal, ValueType};
 
 fn skip(why: &str) {
     if std::env::var_os("TAKEDOWN_REQUIRE_PEERS").is_some() {
@@ -110,4 +113,65 @@ fn every_key_and_value_reads_as_libhivex_reads_it() {
             assert_eq!(got, want, "{}: the values of {key:?}", path.display());
         }
     }
+}
+
+/// Runs `hivexsh -w` on `hive` with `script` on its standard input.
+fn hivexsh(hive: &Path, script: &str) {
+    let mut child =
+        Command::new("hivexsh").arg("-w").arg(hive).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "hivexsh: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn entries_removed_by_takedown_leave_the_hive_libhivex_read_before_they_were_planted() {
+    let Some(paths) = hives() else { return };
+    let system = &paths[0];
+    let Some(original) = from_hivexml(system) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let planted = dir.path().join("SYSTEM");
+    std::fs::copy(system, &planted).unwrap();
+    // The worm's service with three values, and a random-named one with a subkey;
+    // a new value on a key that keeps its others.
+    hivexsh(
+        &planted,
+        "cd \\ControlSet001\\Services\nadd mssecsvc2.0\ncd mssecsvc2.0\nsetval 3\nImagePath\nstring:C:\\WINDOWS\\mssecsvc.exe -m security\nDisplayName\nstring:Microsoft Security Center (2.0) Service\nStart\ndword:2\ncd ..\nadd xqgbkfjpeizmw463\ncd xqgbkfjpeizmw463\nsetval 1\nImagePath\nstring:cmd.exe /c tasksche.exe\nadd Parameters\ncommit\n",
+    );
+    let with_planted = from_hivexml(&planted).unwrap();
+    assert_eq!(with_planted.len(), original.len() + 3);
+
+    let bytes = std::fs::read(&planted).unwrap();
+    let services = r"ControlSet001\Services";
+    let removals =
+        [Removal::Key(format!(r"{services}\mssecsvc2.0")), Removal::Key(format!(r"{services}\XQGBKFJPEIZMW463"))];
+    let cleaned = remove(&bytes, &removals).unwrap();
+    assert_eq!(bytes.len(), cleaned.len());
+    let cleaned_path = dir.path().join("SYSTEM.cleaned");
+    std::fs::write(&cleaned_path, &cleaned).unwrap();
+    // libhivex reads the cleaned hive as the original, key for key and value for value.
+    assert_eq!(from_hivexml(&cleaned_path).unwrap(), original);
+    // And so does takedown, with a clean base block and nothing left unreadable.
+    let hive = Hive::parse(&cleaned).unwrap();
+    assert!(hive.checksum_ok() && !hive.is_dirty());
+    let (ours, keys) = from_takedown(&cleaned);
+    assert_eq!(keys as usize, original.len());
+    assert_eq!(ours, original);
+
+    // Removing what is not there is refused, and changes nothing.
+    assert!(remove(&cleaned, &removals[..1]).is_err());
+
+    // Values one by one: one of three, then the last two (the key keeps no list).
+    let worm = format!(r"{services}\mssecsvc2.0");
+    let value = |name: &str| Removal::Value { key: worm.clone(), name: name.into() };
+    let mut want = with_planted.clone();
+    let one = remove(&bytes, &[value("displayname")]).unwrap();
+    want.get_mut(&worm).unwrap().remove("DisplayName");
+    std::fs::write(&cleaned_path, &one).unwrap();
+    assert_eq!(from_hivexml(&cleaned_path).unwrap(), want);
+    let none = remove(&one, &[value("ImagePath"), value("Start")]).unwrap();
+    want.get_mut(&worm).unwrap().clear();
+    std::fs::write(&cleaned_path, &none).unwrap();
+    assert_eq!(from_hivexml(&cleaned_path).unwrap(), want);
+    assert_eq!(from_takedown(&none).0, want);
 }
