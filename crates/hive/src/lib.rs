@@ -25,6 +25,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod build;
 mod edit;
 mod error;
 mod hive;
@@ -32,6 +33,7 @@ mod key;
 mod value;
 mod walk;
 
+pub use build::{HiveBuilder, REG_BINARY, REG_DWORD, REG_SZ};
 pub use edit::{remove, EditError, Removal};
 pub use error::HiveError;
 pub use hive::{is_hive, Hive};

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use takedown_hive::{remove, Hive, Removal, ValueType};
+use takedown_hive::{remove, Hive, HiveBuilder, Removal, ValueType};
 
 fn skip(why: &str) {
     if std::env::var_os("TAKEDOWN_REQUIRE_PEERS").is_some() {
@@ -174,4 +174,25 @@ fn entries_removed_by_takedown_leave_the_hive_libhivex_read_before_they_were_pla
     std::fs::write(&cleaned_path, &none).unwrap();
     assert_eq!(from_hivexml(&cleaned_path).unwrap(), want);
     assert_eq!(from_takedown(&none).0, want);
+}
+
+#[test]
+fn a_hive_takedown_writes_is_one_libhivex_reads() {
+    let mut h = HiveBuilder::new(r"\SystemRoot\System32\Config\SYSTEM");
+    let values = [h.string("ImagePath", r"C:\WINDOWS\mssecsvc.exe -m security"), h.dword("Start", 2)];
+    let worm = h.key("mssecsvc2.0", &[], &values);
+    let tcpip = h.key("Tcpip", &[], &[]);
+    let services = h.key("Services", &[worm, tcpip], &[]);
+    let root = h.key("ROOT", &[services], &[]);
+    let bytes = h.finish(root);
+    let hive = Hive::parse(&bytes).unwrap();
+    assert!(hive.embedded_name().ends_with(r"\Config\SYSTEM"), "{}", hive.embedded_name());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("SYSTEM");
+    std::fs::write(&path, &bytes).unwrap();
+    let Some(theirs) = from_hivexml(&path) else { return };
+    let (ours, keys) = from_takedown(&bytes);
+    assert_eq!(keys, 4);
+    assert_eq!(ours, theirs);
+    assert_eq!(theirs[r"Services\mssecsvc2.0"]["ImagePath"], r"C:\WINDOWS\mssecsvc.exe -m security");
 }

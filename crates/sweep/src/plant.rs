@@ -1,9 +1,11 @@
 //! Planted trees: files built to be found, for the demo, the tests and the
 //! benchmarks. From a YARA rule file, one file per rule carrying the rule's own text
-//! strings behind an MZ header; for the demo, a small host that WannaCry went through.
+//! strings behind an MZ header; for the demo, a small host that WannaCry went through,
+//! registry included.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use takedown_hive::HiveBuilder;
 
 /// The text strings of each rule in a YARA source, in the forms their modifiers ask
 /// for (ASCII, UTF-16LE for `wide`). Hex strings, regular expressions and strings
@@ -135,6 +137,51 @@ pub fn plant_demo_host(root: &Path) -> std::io::Result<()> {
     zip.write_all(&encryptor)?;
     let zip = zip.finish().map_err(std::io::Error::other)?.into_inner();
     std::fs::write(downloads.join("invoice.zip"), zip)?;
+    plant_demo_registry(root)
+}
+
+/// The host's registry as WannaCry leaves it: in SYSTEM the worm's service
+/// `mssecsvc2.0` and the encryptor's service under a random name, whose command is
+/// `tasksche.exe`; in ana's NTUSER.DAT a `Run` value under the same name and the
+/// `WanaCrypt0r` key. Each hive also holds entries of a clean Windows beside them.
+fn plant_demo_registry(root: &Path) -> std::io::Result<()> {
+    const RANDOM: &str = "xqgbkfjpeizmw463";
+    let config = root.join("Windows/System32/config");
+    std::fs::create_dir_all(&config)?;
+    let mut h = HiveBuilder::new(r"\SystemRoot\System32\Config\SYSTEM");
+    let values = [
+        h.string("ImagePath", r"C:\WINDOWS\mssecsvc.exe -m security"),
+        h.string("DisplayName", "Microsoft Security Center (2.0) Service"),
+        h.dword("Start", 2),
+    ];
+    let worm = h.key("mssecsvc2.0", &[], &values);
+    let values = [h.string("ImagePath", r"System32\drivers\tcpip.sys"), h.dword("Start", 0)];
+    let tcpip = h.key("Tcpip", &[], &values);
+    let values =
+        [h.string("ImagePath", &format!(r#"cmd.exe /c "C:\ProgramData\{RANDOM}\tasksche.exe""#)), h.dword("Start", 2)];
+    let encryptor = h.key(RANDOM, &[], &values);
+    let services = h.key("Services", &[worm, tcpip, encryptor], &[]);
+    let control_set = h.key("ControlSet001", &[services], &[]);
+    let current = [h.dword("Current", 1)];
+    let select = h.key("Select", &[], &current);
+    let system = h.key("ROOT", &[control_set, select], &[]);
+    std::fs::write(config.join("SYSTEM"), h.finish(system))?;
+
+    let ana = root.join("Users/ana");
+    let mut h = HiveBuilder::new(r"\??\C:\Users\ana\ntuser.dat");
+    let values = [
+        h.string("OneDrive", r#""C:\Users\ana\AppData\Local\Microsoft\OneDrive\OneDrive.exe" /background"#),
+        h.string(RANDOM, &format!(r#""C:\ProgramData\{RANDOM}\tasksche.exe""#)),
+    ];
+    let run = h.key("Run", &[], &values);
+    let current_version = h.key("CurrentVersion", &[run], &[]);
+    let windows = h.key("Windows", &[current_version], &[]);
+    let microsoft = h.key("Microsoft", &[windows], &[]);
+    let wd = [h.string("wd", &format!(r"C:\ProgramData\{RANDOM}"))];
+    let wana = h.key("WanaCrypt0r", &[], &wd);
+    let software = h.key("Software", &[microsoft, wana], &[]);
+    let user = h.key("ROOT", &[software], &[]);
+    std::fs::write(ana.join("NTUSER.DAT"), h.finish(user))?;
     Ok(())
 }
 

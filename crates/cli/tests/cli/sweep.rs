@@ -22,8 +22,9 @@ fn the_demo_host_is_found_and_clean_files_are_not() {
     let lines = ndjson(&run.stdout);
     let (findings, summary) = lines.split_at(lines.len() - 1);
     let summary = &summary[0]["summary"];
-    assert_eq!(summary["files"], 9);
+    assert_eq!(summary["files"], 11);
     assert_eq!(summary["archives"], 1);
+    assert_eq!((&summary["hives"], &summary["hives_damaged"]), (&2.into(), &0.into()));
     let kinds: BTreeSet<(String, String)> = findings
         .iter()
         .map(|f| {
@@ -39,6 +40,8 @@ fn the_demo_host_is_found_and_clean_files_are_not() {
         ("/Users/ana/Documents/thesis.docx.WNCRY", "artefact"),
         ("/Users/ana/Documents/@Please_Read_Me@.txt", "artefact"),
         ("/Users/ana/Downloads/invoice.zip", "filename"),
+        ("/Windows/System32/config/SYSTEM", "registry"),
+        ("/Users/ana/NTUSER.DAT", "registry"),
     ] {
         assert!(kinds.contains(&(expected.0.to_string(), expected.1.to_string())), "{expected:?} in {kinds:?}");
     }
@@ -56,6 +59,26 @@ fn the_demo_host_is_found_and_clean_files_are_not() {
     assert!(worm["groups"].as_array().unwrap().iter().any(|m| m == "Lazarus Group"), "{worm}");
     // Inside the zip: the member is named.
     assert!(findings.iter().any(|f| f["member"] == "invoice/tasksche.exe"));
+    // In the registry: the worm's service, the encryptor's random-named service and
+    // Run value, and its key; not the clean service or the clean Run value.
+    let mut entries: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f["kind"] == "registry")
+        .map(|f| (f["key"].as_str().unwrap(), f["value"].as_str().unwrap_or("")))
+        .collect();
+    entries.dedup();
+    let services = r"HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services";
+    let run_key = r"HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Run";
+    assert_eq!(
+        entries,
+        [
+            (run_key, "xqgbkfjpeizmw463"),
+            (r"HKEY_CURRENT_USER\Software\WanaCrypt0r", ""),
+            (&format!(r"{services}\mssecsvc2.0") as &str, ""),
+            (&format!(r"{services}\mssecsvc2.0"), "ImagePath"),
+            (&format!(r"{services}\xqgbkfjpeizmw463"), "ImagePath"),
+        ]
+    );
 
     let clean = dir.path().join("clean");
     std::fs::create_dir_all(&clean).unwrap();
@@ -115,8 +138,22 @@ fn excludes_size_limit_and_campaign_storage() {
     takedown_sweep::plant::plant_demo_host(&host).unwrap();
     let db = dir.path().join("t.db");
     let h = host.to_str().unwrap();
-    // Excluding Windows and the downloads leaves only the documents.
-    let run = takedown(&db, &["sweep", "--exclude", "Windows", "--exclude", "*.zip", "--output-format", "json", h]);
+    // Excluding Windows, the downloads and the registry leaves only the documents.
+    let run = takedown(
+        &db,
+        &[
+            "sweep",
+            "--exclude",
+            "Windows",
+            "--exclude",
+            "*.zip",
+            "--exclude",
+            "NTUSER.DAT",
+            "--output-format",
+            "json",
+            h,
+        ],
+    );
     let out = json(&run.stdout);
     assert!(out["findings"].as_array().unwrap().iter().all(|f| f["path"].as_str().unwrap().contains("/Documents/")));
     // Above the size limit, names still count but content does not.
