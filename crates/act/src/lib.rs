@@ -67,6 +67,18 @@ impl Retry {
 }
 
 /// Quarantine through whatever vault the caller has (the sweep's, in the CLI).
+/// What cleans registry hives in place: saves the hive, removes a group's entries
+/// and can put the saved hive back.
+pub trait HiveCleaner {
+    /// Saves the hive the action's target names and removes the entries its findings
+    /// found in it; returns what verifying and undoing need.
+    fn clean(&self, action: &takedown_model::Action) -> Result<serde_json::Value, ActError>;
+    /// Whether the hive is still the cleaned one.
+    fn cleaned(&self, done: &serde_json::Value) -> Result<bool, ActError>;
+    /// Puts the saved hive back, bit for bit.
+    fn put_back(&self, done: &serde_json::Value) -> Result<serde_json::Value, ActError>;
+}
+
 pub trait QuarantineVault {
     /// Moves the file the target names into the vault (or finds it there already);
     /// returns what restore needs.

@@ -53,6 +53,12 @@ fn remedies(f: &Finding) -> Vec<(ActionKind, Subject)> {
     let mut out = Vec::new();
     match &f.subject {
         Subject::File { .. } => out.push((ActionKind::Quarantine, f.subject.clone())),
+        // One cleaning a hive, for all its entries: the hive is saved once, edited
+        // once and put back whole on undo.
+        Subject::Registry { host, hive, sha256, .. } => out.push((
+            ActionKind::CleanRegistry,
+            Subject::File { host: host.clone(), path: hive.clone(), sha256: sha256.clone() },
+        )),
         Subject::Account { .. } if judged_fake(f) => out.push((ActionKind::DisableAccount, f.subject.clone())),
         Subject::Person { .. } => out.push((ActionKind::Notify, f.subject.clone())),
         Subject::Host { .. } | Subject::Endpoint { .. } if needs_hardening(f) => {
@@ -238,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn a_registry_hive_is_never_quarantined() {
+    fn a_registry_hive_is_cleaned_never_quarantined() {
         let hive = Subject::File {
             host: Some("ws1".into()),
             path: "/mnt/c/Windows/System32/config/SYSTEM".into(),
@@ -258,8 +264,17 @@ mod tests {
             finding("r1", entry, "sweep.registry"),
             finding("h1", other, "sweep.hash"),
         ];
-        let targets: Vec<String> = plan("zinc", &findings, "alice").iter().map(|a| subject_key(&a.target)).collect();
-        assert_eq!(targets, ["file:ws1:/mnt/c/Windows/mssecsvc.exe"]);
+        let planned: Vec<(&str, String)> =
+            plan("zinc", &findings, "alice").iter().map(|a| (kind_str(a.kind), subject_key(&a.target))).collect();
+        // The hive is cleaned, with a second person's approval; never moved.
+        assert_eq!(
+            planned,
+            [
+                ("quarantine", "file:ws1:/mnt/c/Windows/mssecsvc.exe".to_string()),
+                ("clean-registry", "file:ws1:/mnt/c/Windows/System32/config/SYSTEM".to_string()),
+            ]
+        );
+        assert!(ActionKind::CleanRegistry.is_destructive());
     }
 
     #[test]

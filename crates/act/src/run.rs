@@ -3,7 +3,7 @@
 
 use crate::directory::AccountDirectory;
 use crate::notice::{self, Mailer, NoticeContext, Sent};
-use crate::{smb, ActError, QuarantineVault, Retry};
+use crate::{smb, ActError, HiveCleaner, QuarantineVault, Retry};
 use serde::Serialize;
 use serde_json::{json, Value};
 use takedown_model::{Action, ActionKind, ActionState, Subject};
@@ -15,6 +15,8 @@ pub struct Connectors<'a> {
     pub directory: Option<&'a dyn AccountDirectory>,
     pub mailer: Option<&'a dyn Mailer>,
     pub vault: Option<&'a dyn QuarantineVault>,
+    /// Cleans registry hives, saving each in the vault first.
+    pub cleaner: Option<&'a dyn HiveCleaner>,
     pub notice: NoticeContext,
     pub retry: Retry,
 }
@@ -25,6 +27,7 @@ impl std::fmt::Debug for Connectors<'_> {
             .field("directory", &self.directory.map(|d| d.describe()))
             .field("mailer", &self.mailer.map(|m| m.describe()))
             .field("vault", &self.vault.is_some())
+            .field("cleaner", &self.cleaner.is_some())
             .finish()
     }
 }
@@ -68,6 +71,7 @@ fn missing(kind: ActionKind) -> Option<(&'static str, &'static str)> {
         ActionKind::DisableAccount => ("disable-account", "give --scim URL, --webhook URL or --dry-run"),
         ActionKind::Notify => ("notify", "give --smtp HOST:PORT or --outbox DIR"),
         ActionKind::Quarantine | ActionKind::Restore => ("quarantine", "give --vault DIR"),
+        ActionKind::CleanRegistry => ("clean-registry", "give --vault DIR"),
         _ => return None,
     })
 }
@@ -107,6 +111,7 @@ pub fn run_one(store: &Store, a: &Action, who: &str, c: &Connectors<'_>) -> Resu
         ActionKind::DisableAccount => c.directory.is_some(),
         ActionKind::Notify => c.mailer.is_some(),
         ActionKind::Quarantine | ActionKind::Restore => c.vault.is_some(),
+        ActionKind::CleanRegistry => c.cleaner.is_some(),
         ActionKind::Harden | ActionKind::Block => true,
     };
     if !have {
@@ -160,6 +165,10 @@ fn execute(store: &Store, a: &Action, who: &str, c: &Connectors<'_>) -> Result<V
                     Ok(json!({ "key": key, "summary": format!("notice to {email} was sent before; not sent again") }))
                 }
             }
+        }
+        (ActionKind::CleanRegistry, _) => {
+            let cleaner = c.cleaner.ok_or(ActError::NoConnector { kind: "clean-registry", hint: "" })?;
+            cleaner.clean(a)
         }
         (ActionKind::Quarantine, target) => {
             let v = c.vault.ok_or(ActError::NoConnector { kind: "quarantine", hint: "" })?;
@@ -218,6 +227,10 @@ fn verify_one(
         },
         (ActionKind::Quarantine, _) => match c.vault {
             Some(v) => Some((v.holds(&result)?, "the vault holds the item and the original is gone".into())),
+            None => None,
+        },
+        (ActionKind::CleanRegistry, _) => match c.cleaner {
+            Some(cl) => Some((cl.cleaned(&result)?, "the hive read back without the entries, the rest intact".into())),
             None => None,
         },
         (ActionKind::Notify, _) => {
@@ -345,6 +358,10 @@ pub fn undo(store: &Store, id: &str, who: &str, c: &Connectors<'_>) -> Result<Ou
         (ActionKind::Quarantine, _) => {
             let v = c.vault.ok_or(ActError::NoConnector { kind: "quarantine", hint: "give --vault DIR" })?;
             v.restore(&done)
+        }
+        (ActionKind::CleanRegistry, _) => {
+            let cl = c.cleaner.ok_or(ActError::NoConnector { kind: "clean-registry", hint: "give --vault DIR" })?;
+            cl.put_back(&done)
         }
         (ActionKind::Block, _) => Ok(json!({ "summary": "removed from the campaign's blocklist at the next export" })),
         (ActionKind::Harden, _) => Ok(json!({ "summary": "harden action withdrawn; the host is not changed back" })),

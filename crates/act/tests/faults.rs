@@ -32,7 +32,7 @@ fn connectors<'a>(
         from: "security@example.org".into(),
         accounts: vec![],
     };
-    Connectors { directory, mailer, vault: None, notice, retry: quick() }
+    Connectors { directory, mailer, vault: None, cleaner: None, notice, retry: quick() }
 }
 
 fn verbs(store: &Store) -> Vec<String> {

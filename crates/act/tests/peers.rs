@@ -54,7 +54,14 @@ fn scim_disable_verify_undo_through_the_runner() {
     let store =
         approved(&[finding(Subject::Account { platform: Some("scim".into()), id: user.clone() }, "accounts.judged")]);
     let scim = Scim::new(&url, Some(token.clone()), quick());
-    let c = Connectors { directory: Some(&scim), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let c = Connectors {
+        directory: Some(&scim),
+        mailer: None,
+        vault: None,
+        cleaner: None,
+        notice: notice_ctx(),
+        retry: quick(),
+    };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].state, ActionState::Verified, "{}", out[0].detail);
@@ -111,7 +118,14 @@ fn scim_unreachable_fails_the_action_after_retries() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let store = approved(&[finding(Subject::Account { platform: None, id: "u1".into() }, "accounts.confirmed")]);
     let scim = Scim::new(&format!("http://127.0.0.1:{port}/v2"), None, quick());
-    let c = Connectors { directory: Some(&scim), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let c = Connectors {
+        directory: Some(&scim),
+        mailer: None,
+        vault: None,
+        cleaner: None,
+        notice: notice_ctx(),
+        retry: quick(),
+    };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     assert_eq!(out[0].state, ActionState::Failed);
     assert!(out[0].detail.contains("after 3 attempt(s)"), "{}", out[0].detail);
@@ -137,7 +151,14 @@ fn webhook_disable_arrives_signed_and_a_wrong_secret_is_refused() {
     let good = unique("fake-wh-");
     let store = approved(&[finding(Subject::Account { platform: None, id: good.clone() }, "accounts.judged")]);
     let hook = Webhook::new(&url, secret.as_bytes(), quick());
-    let c = Connectors { directory: Some(&hook), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let c = Connectors {
+        directory: Some(&hook),
+        mailer: None,
+        vault: None,
+        cleaner: None,
+        notice: notice_ctx(),
+        retry: quick(),
+    };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     // A webhook cannot be asked afterwards: done, not verified.
     assert_eq!(out[0].state, ActionState::Done, "{}", out[0].detail);
@@ -161,7 +182,14 @@ fn webhook_disable_arrives_signed_and_a_wrong_secret_is_refused() {
     let bad = unique("fake-wh-");
     let store = approved(&[finding(Subject::Account { platform: None, id: bad.clone() }, "accounts.judged")]);
     let hook = Webhook::new(&url, b"not-the-secret", quick());
-    let c = Connectors { directory: Some(&hook), mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let c = Connectors {
+        directory: Some(&hook),
+        mailer: None,
+        vault: None,
+        cleaner: None,
+        notice: notice_ctx(),
+        retry: quick(),
+    };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     assert_eq!(out[0].state, ActionState::Failed, "{}", out[0].detail);
     let why = &out[0].detail;
@@ -196,7 +224,14 @@ fn smtp_notice_arrives_once_even_when_run_twice() {
     let person = Subject::Person { id: unique("p-"), email: Some(email.clone()) };
     let store = approved(&[finding(person.clone(), "accounts.exposure")]);
     let mailer = Smtp::new(host, port.parse().unwrap(), SmtpTls::Auto, None).unwrap();
-    let c = Connectors { directory: None, mailer: Some(&mailer), vault: None, notice: notice_ctx(), retry: quick() };
+    let c = Connectors {
+        directory: None,
+        mailer: Some(&mailer),
+        vault: None,
+        cleaner: None,
+        notice: notice_ctx(),
+        retry: quick(),
+    };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     assert_eq!(out[0].state, ActionState::Verified, "{}", out[0].detail);
     // A second campaign run (the action approved again after a failure elsewhere,
@@ -224,7 +259,14 @@ fn notice_through(mailer: &Smtp, mailbox: &str) -> (takedown_act::run::Outcome, 
     let email = format!("{}@example.org", unique("tls-"));
     let store =
         approved(&[finding(Subject::Person { id: unique("p-"), email: Some(email.clone()) }, "accounts.exposure")]);
-    let c = Connectors { directory: None, mailer: Some(mailer), vault: None, notice: notice_ctx(), retry: quick() };
+    let c = Connectors {
+        directory: None,
+        mailer: Some(mailer),
+        vault: None,
+        cleaner: None,
+        notice: notice_ctx(),
+        retry: quick(),
+    };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap().remove(0);
     std::thread::sleep(Duration::from_millis(300));
     let got = mailbox_messages_to(mailbox, &email);
@@ -320,7 +362,14 @@ fn smtp_unreachable_is_retried_recorded_and_failed() {
         "accounts.exposure",
     )]);
     let mailer = Smtp::new("127.0.0.1", port, SmtpTls::Auto, None).unwrap();
-    let c = Connectors { directory: None, mailer: Some(&mailer), vault: None, notice: notice_ctx(), retry: quick() };
+    let c = Connectors {
+        directory: None,
+        mailer: Some(&mailer),
+        vault: None,
+        cleaner: None,
+        notice: notice_ctx(),
+        retry: quick(),
+    };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     assert_eq!(out[0].state, ActionState::Failed, "{}", out[0].detail);
     let n = &store.notices("zinc").unwrap()[0];
@@ -352,7 +401,8 @@ fn harden_applied_verifies_only_where_smb1_is_refused() {
         Subject::Endpoint { ip: ip.into(), port: Some(port.parse().unwrap()) }
     };
     let store = approved(&[finding(endpoint(&on), "net.smb1"), finding(endpoint(&off), "net.smb1")]);
-    let c = Connectors { directory: None, mailer: None, vault: None, notice: notice_ctx(), retry: quick() };
+    let c =
+        Connectors { directory: None, mailer: None, vault: None, cleaner: None, notice: notice_ctx(), retry: quick() };
     let out = run_approved(&store, "zinc", "bob", &c).unwrap();
     let of = |hp: &str| out.iter().find(|o| o.target.ends_with(hp)).unwrap().clone();
     // SMB1 on: the fix is recorded (the smb.conf line among them), not verified.

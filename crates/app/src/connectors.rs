@@ -8,7 +8,7 @@ use takedown_act::directory::{AccountDirectory, DryRunDirectory, Webhook};
 use takedown_act::notice::{named_accounts, FileOutbox, Mailer, NoticeContext, Smtp, SmtpTls};
 use takedown_act::run::Connectors;
 use takedown_act::scim::Scim;
-use takedown_act::{QuarantineVault, Retry};
+use takedown_act::{HiveCleaner, QuarantineVault, Retry};
 use takedown_store::Store;
 
 /// Where accounts are disabled.
@@ -70,6 +70,7 @@ impl Built {
             directory: self.directory.as_deref(),
             mailer: self.mailer.as_deref(),
             vault: self.vault.as_ref().map(|v| v as &dyn QuarantineVault),
+            cleaner: self.vault.as_ref().map(|v| v as &dyn HiveCleaner),
             notice: self.notice.clone(),
             retry: self.retry,
         }

@@ -28,6 +28,7 @@ pub mod capture;
 pub mod connectors;
 mod error;
 pub mod intel;
+pub mod registry;
 pub mod sweep;
 pub mod vault;
 

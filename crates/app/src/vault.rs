@@ -50,11 +50,15 @@ impl AuditedVault {
         AuditedVault { dir, store, user }
     }
 
-    fn vault(&self) -> Result<Vault, ActError> {
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn vault(&self) -> Result<Vault, ActError> {
         Vault::open(&self.dir).map_err(|e| ActError::Connector(e.to_string()))
     }
 
-    fn audited<T>(
+    pub(crate) fn audited<T>(
         &self,
         op: impl FnOnce(&mut dyn FnMut(Step, &Item)) -> Result<T, takedown_sweep::SweepError>,
     ) -> Result<T, ActError> {

@@ -13,13 +13,15 @@ pub enum ActionKind {
     Notify,
     Harden,
     Block,
+    /// Remove a group's entries (services, Run values, keys) from a registry hive.
+    CleanRegistry,
 }
 
 impl ActionKind {
     /// Destructive actions change something a person relies on; with the two-person
     /// policy they need an approver other than their proposer.
     pub fn is_destructive(self) -> bool {
-        matches!(self, ActionKind::Quarantine | ActionKind::DisableAccount)
+        matches!(self, ActionKind::Quarantine | ActionKind::DisableAccount | ActionKind::CleanRegistry)
     }
 }
 

@@ -99,6 +99,10 @@ fn not_here(kind: ActionKind, config: &ActConfig) -> Option<String> {
             "quarantine acts on the swept host's files and vault: run it there with `takedown run --campaign NAME`"
                 .into(),
         ),
+        ActionKind::CleanRegistry => Some(
+            "clean-registry edits the swept host's registry hive and saves it in its vault: run it there with              `takedown run --campaign NAME`"
+                .into(),
+        ),
         ActionKind::Harden => Some(
             "harden probes the host over SMB from where takedown runs: use `takedown run --campaign NAME` on a host \
              that reaches it"

@@ -50,6 +50,7 @@ pub fn kind_str(kind: ActionKind) -> &'static str {
         ActionKind::Notify => "notify",
         ActionKind::Harden => "harden",
         ActionKind::Block => "block",
+        ActionKind::CleanRegistry => "clean-registry",
     }
 }
 

@@ -177,6 +177,28 @@ impl Vault {
         reason: serde_json::Value,
         on_step: &mut dyn FnMut(Step, &Item),
     ) -> Result<Item, SweepError> {
+        let item = self.save(path, reason, on_step)?;
+        // 4. Only now is the original removed.
+        let id = &item.id;
+        std::fs::remove_file(path).and_then(|_| path.parent().map_or(Ok(()), sync_dir)).map_err(|e| {
+            SweepError::Quarantine {
+                path: path.to_path_buf(),
+                reason: format!("it is safe in the vault as {id}, but removing the original failed: {e}"),
+            }
+        })?;
+        on_step(Step::Removed, &item);
+        Ok(item)
+    }
+
+    /// Keeps a copy of the file at `path` as an item, the original staying where it
+    /// is: the steps of a quarantine up to its record (copied, verified, recorded).
+    /// What changes a file in place (cleaning a registry hive) saves it first.
+    pub fn save(
+        &self,
+        path: &Path,
+        reason: serde_json::Value,
+        on_step: &mut dyn FnMut(Step, &Item),
+    ) -> Result<Item, SweepError> {
         let stop = |reason: String| SweepError::Quarantine { path: path.to_path_buf(), reason };
         let before = std::fs::symlink_metadata(path).map_err(|e| stop(format!("cannot read it: {e}")))?;
         if !before.file_type().is_file() {
@@ -277,15 +299,6 @@ impl Vault {
             stop(format!("recording in the vault failed: {e}"))
         })?;
         on_step(Step::Recorded, &item);
-
-        // 4. Only now is the original removed.
-        std::fs::remove_file(path).and_then(|_| path.parent().map_or(Ok(()), sync_dir)).map_err(|e| {
-            SweepError::Quarantine {
-                path: path.to_path_buf(),
-                reason: format!("it is safe in the vault as {id}, but removing the original failed: {e}"),
-            }
-        })?;
-        on_step(Step::Removed, &item);
         Ok(item)
     }
 
@@ -390,6 +403,63 @@ impl Vault {
         Ok(item)
     }
 
+    /// Puts an item back over the file now at its place, which must be the one whose
+    /// SHA-256 is `expected` (the file as a change left it): the undo of a change
+    /// made in place. The copy is written beside it, verified, given its mode, owner
+    /// and times, and renamed over it in one step, so that the file is at every
+    /// moment the changed one or the original; then the item leaves the vault.
+    pub fn put_back(&self, id: &str, expected: &str, on_step: &mut dyn FnMut(Step, &Item)) -> Result<Item, SweepError> {
+        let item = self.item(id)?;
+        let target = &item.original_path;
+        let damaged = |reason: String| SweepError::Damaged { id: id.to_string(), reason };
+        let now = file_sha256(target).map_err(|e| damaged(format!("{} cannot be read: {e}", target.display())))?;
+        if now != expected {
+            return Err(damaged(format!(
+                "{} changed since it was changed in place (SHA-256 {now}, not {expected}); it was left as it is",
+                target.display()
+            )));
+        }
+        let key = hex::decode(&item.key)
+            .ok()
+            .filter(|k| k.len() == KEY_LEN)
+            .ok_or_else(|| damaged("its key is unreadable".into()))?;
+        let parent = target.parent().unwrap_or(Path::new("."));
+        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        let temp = parent.join(format!(".{name}.takedown-restore-{id}"));
+        let _ = std::fs::remove_file(&temp);
+        let write = || -> std::io::Result<String> {
+            let mut dst = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
+            let hash = decode(&self.data_path(id), &key, Some(&mut dst))?;
+            if let Err(e) = std::os::unix::fs::fchown(&dst, Some(item.uid), Some(item.gid)) {
+                if e.kind() != std::io::ErrorKind::PermissionDenied {
+                    return Err(e);
+                }
+            }
+            dst.set_permissions(std::fs::Permissions::from_mode(item.mode & 0o7777))?;
+            let times = std::fs::FileTimes::new()
+                .set_accessed(item.accessed.system_time())
+                .set_modified(item.modified.system_time());
+            dst.set_times(times)?;
+            dst.sync_all()?;
+            Ok(hash)
+        };
+        let hash = write().map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            damaged(format!("writing it back to {} failed: {e}", temp.display()))
+        })?;
+        if hash != item.sha256 {
+            let _ = std::fs::remove_file(&temp);
+            return Err(damaged("its stored copy no longer matches its hash".into()));
+        }
+        std::fs::rename(&temp, target).and_then(|_| sync_dir(parent)).map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            damaged(format!("putting it back at {} failed: {e}", target.display()))
+        })?;
+        on_step(Step::Restored, &item);
+        self.remove(&item)?;
+        Ok(item)
+    }
+
     /// Deletes an item for good.
     pub fn purge(&self, id: &str, on_step: &mut dyn FnMut(Step, &Item)) -> Result<Item, SweepError> {
         let item = self.item(id)?;
@@ -421,6 +491,25 @@ impl Vault {
 /// Reads a stored copy back, undoing the XOR, and gives the sha256 of the original
 /// bytes; with a `sink`, also writes them there. Restore and verify share it so that
 /// both read an item exactly the same way.
+/// The SHA-256 of bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The SHA-256 of a file, hex.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut src = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = src.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
 fn decode(path: &Path, key: &[u8], mut sink: Option<&mut File>) -> std::io::Result<String> {
     let mut src = File::open(path)?;
     let mut hasher = Sha256::new();

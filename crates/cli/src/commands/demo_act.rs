@@ -27,13 +27,13 @@ pub fn step(db: &Path, dir: &Path, campaign: &str) -> anyhow::Result<()> {
     outln!();
     outln!(
         "{}",
-        style.bold("$ takedown --user alice approve <quarantine and disable actions>   # refused: alice proposed them")
+        style.bold("$ takedown --user alice approve <quarantine, clean-registry and disable actions>   # refused: alice proposed them")
     );
     match super::act::run(&alice, super::act::ActCommand::Approve { ids: ids(&destructive), single_person: false }) {
         Err(e) => outln!("  refused: {e}"),
         Ok(_) => outln!("  (unexpectedly approved)"),
     }
-    outln!("{}", style.bold("$ takedown --user bob approve <quarantine and disable actions>"));
+    outln!("{}", style.bold("$ takedown --user bob approve <quarantine, clean-registry and disable actions>"));
     super::act::run(&bob, super::act::ActCommand::Approve { ids: ids(&destructive), single_person: false })?;
     outln!("{}", style.bold("$ takedown --user alice approve <notify and block actions>"));
     super::act::run(&alice, super::act::ActCommand::Approve { ids: ids(&other), single_person: false })?;

@@ -4,6 +4,7 @@
 mod accounts;
 mod act_cli;
 mod act_quarantine;
+mod act_registry;
 mod common;
 mod errors_golden;
 mod golden_outputs;
