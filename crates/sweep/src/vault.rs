@@ -359,25 +359,7 @@ impl Vault {
         let temp = parent.join(format!(".{name}.takedown-restore-{id}"));
         let _ = std::fs::remove_file(&temp);
         let damaged = |reason: String| SweepError::Damaged { id: id.to_string(), reason };
-        let write = || -> std::io::Result<String> {
-            let mut dst = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
-            let hash = decode(&self.data_path(id), &key, Some(&mut dst))?;
-            // Owner first: changing it can clear set-id bits, which the mode puts back.
-            if let Err(e) = std::os::unix::fs::fchown(&dst, Some(item.uid), Some(item.gid)) {
-                if e.kind() != std::io::ErrorKind::PermissionDenied {
-                    return Err(e);
-                }
-                tracing::warn!("{}: owner not restored ({e}); run as root to restore it", target.display());
-            }
-            dst.set_permissions(std::fs::Permissions::from_mode(item.mode & 0o7777))?;
-            let times = std::fs::FileTimes::new()
-                .set_accessed(item.accessed.system_time())
-                .set_modified(item.modified.system_time());
-            dst.set_times(times)?;
-            dst.sync_all()?;
-            Ok(hash)
-        };
-        let hash = write().map_err(|e| {
+        let hash = self.write_copy(&item, &key, &temp).map_err(|e| {
             let _ = std::fs::remove_file(&temp);
             damaged(format!("writing it back to {} failed: {e}", temp.display()))
         })?;
@@ -427,23 +409,7 @@ impl Vault {
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
         let temp = parent.join(format!(".{name}.takedown-restore-{id}"));
         let _ = std::fs::remove_file(&temp);
-        let write = || -> std::io::Result<String> {
-            let mut dst = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
-            let hash = decode(&self.data_path(id), &key, Some(&mut dst))?;
-            if let Err(e) = std::os::unix::fs::fchown(&dst, Some(item.uid), Some(item.gid)) {
-                if e.kind() != std::io::ErrorKind::PermissionDenied {
-                    return Err(e);
-                }
-            }
-            dst.set_permissions(std::fs::Permissions::from_mode(item.mode & 0o7777))?;
-            let times = std::fs::FileTimes::new()
-                .set_accessed(item.accessed.system_time())
-                .set_modified(item.modified.system_time());
-            dst.set_times(times)?;
-            dst.sync_all()?;
-            Ok(hash)
-        };
-        let hash = write().map_err(|e| {
+        let hash = self.write_copy(&item, &key, &temp).map_err(|e| {
             let _ = std::fs::remove_file(&temp);
             damaged(format!("writing it back to {} failed: {e}", temp.display()))
         })?;
@@ -458,6 +424,27 @@ impl Vault {
         on_step(Step::Restored, &item);
         self.remove(&item)?;
         Ok(item)
+    }
+
+    /// Writes an item's content to `temp` (a new file), with the original's owner,
+    /// mode and times, synced; returns the SHA-256 of what was written.
+    fn write_copy(&self, item: &Item, key: &[u8], temp: &Path) -> std::io::Result<String> {
+        let mut dst = OpenOptions::new().write(true).create_new(true).mode(0o600).open(temp)?;
+        let hash = decode(&self.data_path(&item.id), key, Some(&mut dst))?;
+        // Owner first: changing it can clear set-id bits, which the mode puts back.
+        if let Err(e) = std::os::unix::fs::fchown(&dst, Some(item.uid), Some(item.gid)) {
+            if e.kind() != std::io::ErrorKind::PermissionDenied {
+                return Err(e);
+            }
+            tracing::warn!("{}: owner not restored ({e}); run as root to restore it", item.original_path.display());
+        }
+        dst.set_permissions(std::fs::Permissions::from_mode(item.mode & 0o7777))?;
+        let times = std::fs::FileTimes::new()
+            .set_accessed(item.accessed.system_time())
+            .set_modified(item.modified.system_time());
+        dst.set_times(times)?;
+        dst.sync_all()?;
+        Ok(hash)
     }
 
     /// Deletes an item for good.
