@@ -15,5 +15,6 @@ mod intel_flow;
 mod intel_real_data;
 mod net;
 mod quarantine_faults;
+mod registry_faults;
 mod server;
 mod sweep;
