@@ -37,6 +37,26 @@ pub fn removal(root: &str, key: &str, value: Option<&str>) -> Option<Removal> {
     })
 }
 
+/// What does the same on a running Windows system: `sc delete` for a service,
+/// `reg delete` for any other key or value. Recorded with each cleaning, for the
+/// operator of a live system (takedown edits offline hives only).
+pub fn live_command(root: &str, removal: &Removal) -> String {
+    let short = root.replacen("HKEY_LOCAL_MACHINE", "HKLM", 1).replacen("HKEY_CURRENT_USER", "HKCU", 1);
+    match removal {
+        Removal::Key(k) => {
+            let (parent, name) = k.rsplit_once('\\').unwrap_or(("", k));
+            if parent.to_ascii_uppercase().ends_with("\\SERVICES")
+                && root.eq_ignore_ascii_case(r"HKEY_LOCAL_MACHINE\SYSTEM")
+            {
+                format!("sc delete \"{name}\"")
+            } else {
+                format!("reg delete \"{short}\\{k}\" /f")
+            }
+        }
+        Removal::Value { key, name } => format!("reg delete \"{short}\\{key}\" /v \"{name}\" /f"),
+    }
+}
+
 fn input(text: String) -> ActError {
     ActError::Input(text)
 }
@@ -132,6 +152,14 @@ impl HiveCleaner for AuditedVault {
                 _ => None,
             })
             .collect();
+        // A hive another program holds a lock on (a registry tool, a mounted image's
+        // writer) is in use: left alone.
+        let held = std::fs::File::open(hive_path).map_err(|e| input(format!("{path}: cannot open the hive: {e}")))?;
+        if let Err(std::fs::TryLockError::WouldBlock) = held.try_lock() {
+            return Err(input(format!(
+                "{path} is in use (another program holds a lock on it); close it and run again"
+            )));
+        }
         let bytes = std::fs::read(hive_path).map_err(|e| input(format!("{path}: cannot read the hive: {e}")))?;
         let before = sha256_hex(&bytes);
         if let Some(found) = found_as.as_deref().filter(|f| *f != before) {
@@ -168,6 +196,7 @@ impl HiveCleaner for AuditedVault {
             ActError::Connector(format!("{path}: cleaning it failed ({e}); it is unchanged, saved as {}", item.id))
         })?;
         let after = sha256_hex(&cleaned);
+        let live: Vec<String> = removals.iter().map(|r| live_command(&root, r)).collect();
         let removed: Vec<String> = removals
             .iter()
             .map(|r| match r {
@@ -181,6 +210,7 @@ impl HiveCleaner for AuditedVault {
             "sha256_before": before,
             "sha256_after": after,
             "removed": removed,
+            "live_commands": live,
             "summary": format!("{} entries removed from {path} (saved as {})", removed.len(), item.id),
         }))
     }
@@ -217,5 +247,19 @@ mod tests {
         );
         assert_eq!(removal(root, run, Some("xq")), None);
         assert_eq!(removal(root, root, None), None);
+    }
+
+    #[test]
+    fn each_removal_has_its_command_for_a_live_system() {
+        let system = r"HKEY_LOCAL_MACHINE\SYSTEM";
+        let service = Removal::Key(r"ControlSet001\Services\mssecsvc2.0".into());
+        assert_eq!(live_command(system, &service), r#"sc delete "mssecsvc2.0""#);
+        let key = Removal::Key(r"Software\WanaCrypt0r".into());
+        assert_eq!(live_command("HKEY_CURRENT_USER", &key), r#"reg delete "HKCU\Software\WanaCrypt0r" /f"#);
+        let run = Removal::Value { key: r"Software\Microsoft\Windows\CurrentVersion\Run".into(), name: "xq".into() };
+        assert_eq!(
+            live_command("HKEY_CURRENT_USER", &run),
+            r#"reg delete "HKCU\Software\Microsoft\Windows\CurrentVersion\Run" /v "xq" /f"#
+        );
     }
 }

@@ -174,3 +174,36 @@ commit
         }
     }
 }
+
+#[test]
+fn a_damaged_hive_is_counted_and_named_and_the_sweep_goes_on() {
+    let mut h = takedown_hive::HiveBuilder::new("SYSTEM");
+    let mut services = Vec::new();
+    for i in 0..200 {
+        let v = [h.string("ImagePath", &format!(r"System32\drivers\d{i:03}.sys"))];
+        services.push(h.key(&format!("d{i:03}"), &[], &v));
+    }
+    let services = h.key("Services", &services, &[]);
+    let root = h.key("ROOT", &[services], &[]);
+    let bytes = h.finish(root);
+    let dir = tempfile::tempdir().unwrap();
+    // Cut in half: the root key, written last, is lost.
+    std::fs::write(dir.path().join("SYSTEM"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(dir.path().join("tasksche.exe"), b"MZ").unwrap();
+    let mut rules = RulesetBuilder::new();
+    for o in takedown_intel::builtin::objects() {
+        if o.type_ == "indicator" {
+            rules.add_indicator(&o.json).unwrap();
+        }
+    }
+    let rules = rules.build().unwrap();
+    let options = SweepOptions { roots: vec![dir.path().to_path_buf()], threads: 2, ..SweepOptions::default() };
+    let (hits, summary) = sweep(&rules, &options, &Progress::default()).unwrap();
+    assert_eq!((summary.hives, summary.hives_damaged), (1, 1));
+    assert!(
+        summary.notices.iter().any(|n| n.contains("SYSTEM: registry hive not read: truncated")),
+        "{:?}",
+        summary.notices
+    );
+    assert!(hits.iter().any(|h| h.kind == HitKind::Filename && h.path.ends_with("tasksche.exe")));
+}

@@ -56,6 +56,20 @@ fn the_demo_hosts_registry_is_cleaned_with_approval_and_undone_bit_for_bit() {
     assert_ne!(takedown(&db, &[&["--user", "alice", "approve"][..], &ids[..1]].concat()).code, 0);
     assert_eq!(takedown(&db, &[&["--user", "bob", "approve"][..], &ids].concat()).code, 0);
 
+    // A hive another program holds a lock on is in use: left alone, the action
+    // failed with why; approved again once it is free, it runs.
+    let lock = std::fs::File::open(&system).unwrap();
+    lock.lock().unwrap();
+    let r = takedown(&db, &["--user", "bob", "run", "--campaign", "wc", "--vault", v]);
+    assert!(r.stdout.contains("is in use (another program holds a lock on it)"), "{}{}", r.stdout, r.stderr);
+    assert_eq!(std::fs::read(&system).unwrap(), system_bytes);
+    drop(lock);
+    let system_action = cleanings
+        .iter()
+        .find(|a| a["action"]["target"]["path"] == system.to_str().unwrap())
+        .map(|a| a["action"]["id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(takedown(&db, &["--user", "bob", "approve", system_action]).code, 0);
     let r = takedown(&db, &["--user", "bob", "run", "--campaign", "wc", "--vault", v]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = takedown(&db, &["--output-format", "json", "actions", "--campaign", "wc"]);
