@@ -22,7 +22,8 @@ act_wait_port() { # PORT: wait up to 20 s for something to listen
         (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
         sleep 0.2
     done
-    echo "nothing listens on 127.0.0.1:$1" >&2
+    echo "nothing listens on 127.0.0.1:$1; the peers' logs end:" >&2
+    tail -n 5 "$ACT_DIR"/*.log >&2 2>/dev/null || true
     return 1
 }
 
@@ -33,6 +34,9 @@ on_exit kill $!
 export TAKEDOWN_SCIM_URL="http://127.0.0.1:4480/v2"
 
 export TAKEDOWN_SMTP_MAILBOX="$ACT_DIR/mailbox"
+# Made here, once: the three SMTP servers below share it, and two of them creating it
+# at the same moment race (the loser exits with "File exists" and its port stays shut).
+"$ACT_VENV/bin/python" -c 'import mailbox, sys; mailbox.Maildir(sys.argv[1], create=True)' "$TAKEDOWN_SMTP_MAILBOX"
 "$ACT_VENV/bin/python" -m aiosmtpd -n -l 127.0.0.1:4425 -c aiosmtpd.handlers.Mailbox "$TAKEDOWN_SMTP_MAILBOX" \
     >"$ACT_DIR/smtpd.log" 2>&1 &
 on_exit kill $!
