@@ -170,7 +170,12 @@ pub(crate) fn utf16_all(bytes: &[u8]) -> String {
     char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
 }
 
-/// Names stored "compressed": one byte a character, Latin-1.
-pub(crate) fn latin1_text(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
+/// A key's or value's name as stored: "compressed" (one byte a character, Latin-1)
+/// when its node's flag says so, else UTF-16LE.
+pub(crate) fn stored_name(bytes: &[u8], compressed: bool) -> String {
+    if compressed {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    } else {
+        utf16_text(bytes)
+    }
 }

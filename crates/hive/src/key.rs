@@ -1,7 +1,7 @@
 //! Key nodes (`nk`) and their subkey lists (`lf`, `lh`, `li`, `ri`).
 
 use crate::error::HiveError;
-use crate::hive::{latin1_text, read_u16, read_u32, read_u64, utf16_text, Hive, NO_CELL};
+use crate::hive::{read_u16, read_u32, read_u64, stored_name, Hive, NO_CELL};
 use crate::value::Value;
 
 /// The name of a key node is stored one byte a character (Latin-1).
@@ -54,11 +54,7 @@ impl<'h> Key<'h> {
         let flags = read_u16(self.node, NK_FLAGS).unwrap_or(0);
         let len = read_u16(self.node, NK_NAME_LEN).unwrap_or(0) as usize;
         let bytes = &self.node[NK_NAME..NK_NAME + len];
-        if flags & KEY_COMP_NAME != 0 {
-            latin1_text(bytes)
-        } else {
-            utf16_text(bytes)
-        }
+        stored_name(bytes, flags & KEY_COMP_NAME != 0)
     }
 
     /// When the key was last written, as a Windows FILETIME (100 ns since 1601).

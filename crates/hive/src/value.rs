@@ -1,7 +1,7 @@
 //! Values (`vk`) and their data, inline, in one cell or in big-data segments (`db`).
 
 use crate::error::HiveError;
-use crate::hive::{latin1_text, read_u16, read_u32, utf16_all, utf16_text, Hive};
+use crate::hive::{read_u16, read_u32, stored_name, utf16_all, utf16_text, Hive};
 use std::borrow::Cow;
 
 /// The value's name is stored one byte a character (Latin-1).
@@ -103,11 +103,7 @@ impl<'h> Value<'h> {
         let flags = read_u16(self.node, VK_FLAGS).unwrap_or(0);
         let len = read_u16(self.node, VK_NAME_LEN).unwrap_or(0) as usize;
         let bytes = &self.node[VK_NAME..VK_NAME + len];
-        if flags & VALUE_COMP_NAME != 0 {
-            latin1_text(bytes)
-        } else {
-            utf16_text(bytes)
-        }
+        stored_name(bytes, flags & VALUE_COMP_NAME != 0)
     }
 
     pub fn value_type(&self) -> ValueType {

@@ -355,18 +355,8 @@ impl Vault {
                 }
             }
         }
-        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-        let temp = parent.join(format!(".{name}.takedown-restore-{id}"));
-        let _ = std::fs::remove_file(&temp);
         let damaged = |reason: String| SweepError::Damaged { id: id.to_string(), reason };
-        let hash = self.write_copy(&item, &key, &temp).map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            damaged(format!("writing it back to {} failed: {e}", temp.display()))
-        })?;
-        if hash != item.sha256 {
-            let _ = std::fs::remove_file(&temp);
-            return Err(damaged("its stored copy no longer matches its hash".into()));
-        }
+        let temp = self.stage(&item, &key)?;
         // A hard link fails if the name exists: the one step that puts the file in
         // place also refuses to overwrite what appeared meanwhile.
         if let Err(e) = std::fs::hard_link(&temp, target) {
@@ -406,17 +396,7 @@ impl Vault {
             .filter(|k| k.len() == KEY_LEN)
             .ok_or_else(|| damaged("its key is unreadable".into()))?;
         let parent = target.parent().unwrap_or(Path::new("."));
-        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-        let temp = parent.join(format!(".{name}.takedown-restore-{id}"));
-        let _ = std::fs::remove_file(&temp);
-        let hash = self.write_copy(&item, &key, &temp).map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            damaged(format!("writing it back to {} failed: {e}", temp.display()))
-        })?;
-        if hash != item.sha256 {
-            let _ = std::fs::remove_file(&temp);
-            return Err(damaged("its stored copy no longer matches its hash".into()));
-        }
+        let temp = self.stage(&item, &key)?;
         std::fs::rename(&temp, target).and_then(|_| sync_dir(parent)).map_err(|e| {
             let _ = std::fs::remove_file(&temp);
             damaged(format!("putting it back at {} failed: {e}", target.display()))
@@ -424,6 +404,28 @@ impl Vault {
         on_step(Step::Restored, &item);
         self.remove(&item)?;
         Ok(item)
+    }
+
+    /// Writes an item's content beside its original place under a temporary name,
+    /// with the original's owner, mode and times, synced and checked against the
+    /// item's hash; returns the temporary file's path. Nothing is left behind when
+    /// it fails.
+    fn stage(&self, item: &Item, key: &[u8]) -> Result<PathBuf, SweepError> {
+        let target = &item.original_path;
+        let parent = target.parent().unwrap_or(Path::new("."));
+        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        let temp = parent.join(format!(".{name}.takedown-restore-{}", item.id));
+        let _ = std::fs::remove_file(&temp);
+        let damaged = |reason: String| SweepError::Damaged { id: item.id.clone(), reason };
+        let hash = self.write_copy(item, key, &temp).map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            damaged(format!("writing it back to {} failed: {e}", temp.display()))
+        })?;
+        if hash != item.sha256 {
+            let _ = std::fs::remove_file(&temp);
+            return Err(damaged("its stored copy no longer matches its hash".into()));
+        }
+        Ok(temp)
     }
 
     /// Writes an item's content to `temp` (a new file), with the original's owner,
